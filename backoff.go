@@ -1,0 +1,243 @@
+// Package backoff runs an operation under five limits that hold at the same
+// time: a timeout per attempt, a deadline for the whole call, a pause
+// between attempts, a maximum number of tries, and a choice of which
+// errors are retried (plus a give-up predicate). It is a Go rendering of
+// Python aiomisc's asyncbackoff.
+//
+// Start with [Policy] and [Do]:
+//
+//	p := backoff.Policy{
+//		AttemptTimeout: 2 * time.Second,
+//		Deadline:       10 * time.Second,
+//		Pause:          500 * time.Millisecond,
+//		MaxTries:       5,
+//		RetryIf:        backoff.On(io.ErrUnexpectedEOF),
+//	}
+//	body, err := backoff.Do(ctx, p, fetch)
+//
+// A call that fails returns an [*Error] saying why it stopped (Reason) and
+// what failed last (Last); errors.Is and errors.As reach both.
+//
+// Every rule is decided in one place, the pure decision core [Execution]
+// (policy.go), which reads no clock. Do carries its decisions out with the
+// policy's [Clock] and contexts (this file); package sim carries them out
+// in virtual time, so any run can be simulated, traced and replayed. To
+// test your own code, give the policy a clockwork fake clock, or leave the
+// clock nil and run under testing/synctest.
+package backoff
+
+import (
+	"context"
+	"runtime"
+	"time"
+)
+
+// Do calls fn until it succeeds or the policy p says to stop, and returns
+// fn's value, or the zero T and an [*Error].
+//
+// Each attempt gets a context derived from ctx that is done when the
+// attempt's time is up: its Deadline is that instant on the policy's clock,
+// its Err is then context.DeadlineExceeded, and context.Cause of it is
+// ErrAttemptTimeout or ErrDeadline. If ctx is done before an attempt, fn is
+// not called again; if it is done during a pause, Do returns at once.
+//
+// fn runs on the caller's goroutine unless p.Abandon is set. A panic in fn
+// reaches the caller's goroutine as a panic with the same value.
+//
+// An invalid p (see [Policy.Validate]) or a nil fn makes Do return an
+// error at once, without calling fn. Do is safe for concurrent use; calls
+// share nothing but p.
+//
+// Cost: on success at the first try, with no time limit, Do adds two clock
+// reads to the call of fn and allocates nothing. An attempt timeout or a
+// deadline adds what context.WithDeadline costs.
+func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if fn == nil {
+		return zero, errNilFunc
+	}
+	x, err := p.Execution()
+	if err != nil {
+		return zero, err
+	}
+	clk := p.Clock
+	if clk == nil {
+		clk = systemClock{}
+	}
+	t0 := clk.Now()
+	var v T
+	a := x.Step(Event{Kind: Began, Cause: causeOf(ctx)})
+	for {
+		switch a.Kind {
+		case Start:
+			var e Event
+			if p.Abandon {
+				v, e = abandonable(ctx, p.Clock, t0, &a, fn)
+			} else {
+				v, e = cooperative(ctx, p.Clock, t0, &a, fn)
+			}
+			e.At = clk.Now().Sub(t0)
+			a = x.Step(e)
+		case Pause:
+			a = x.Step(pause(ctx, clk, t0, &a))
+		case Finish:
+			if a.Err != nil {
+				return zero, a.Err
+			}
+			return v, nil
+		default:
+			// Wait cannot follow an event this executor reports: it reports
+			// each attempt's end, the timer it armed, or the cancel.
+			panic("backoff: internal error: the decision core answered Wait")
+		}
+	}
+}
+
+// Run is Do for an operation that returns only an error.
+func Run(ctx context.Context, p Policy, fn func(context.Context) error) error {
+	if fn == nil {
+		return errNilFunc
+	}
+	_, err := Do(ctx, p, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, fn(ctx)
+	})
+	return err
+}
+
+// Wrap returns fn retried under p: each call of the result is a call of
+// [Do] with its own tries, deadline and last error, as a function
+// decorated by aiomisc's asyncbackoff is.
+func Wrap[T any](p Policy, fn func(context.Context) (T, error)) func(context.Context) (T, error) {
+	return func(ctx context.Context) (T, error) {
+		return Do(ctx, p, fn)
+	}
+}
+
+// causeOf returns context.Cause(ctx) if ctx is done, else nil.
+func causeOf(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(ctx)
+}
+
+// cooperative runs attempt a.Attempt on the caller's goroutine and reports
+// its end (At is left to the caller).
+func cooperative[T any](ctx context.Context, clk Clock, t0 time.Time, a *Action, fn func(context.Context) (T, error)) (T, Event) {
+	actx := ctx
+	if a.Cut != nil {
+		var cancel func()
+		actx, cancel = attemptContext(ctx, clk, t0, a)
+		defer cancel()
+	}
+	v, err := fn(actx)
+	return v, Event{Kind: Ended, Attempt: a.Attempt, Err: err, Cause: causeOf(ctx)}
+}
+
+// attemptContext returns the context of an attempt that a.Cut ends at
+// a.Until. On the system clock (clk == nil) it is context.WithDeadlineCause.
+// On another clock a timer of that clock cancels it.
+func attemptContext(ctx context.Context, clk Clock, t0 time.Time, a *Action) (context.Context, func()) {
+	deadline := t0.Add(a.Until)
+	if clk == nil {
+		return context.WithDeadlineCause(ctx, deadline, a.Cut)
+	}
+	inner, cancel := context.WithCancelCause(ctx)
+	c := &clockContext{Context: inner, deadline: deadline, cut: a.Cut}
+	cut := a.Cut
+	t := clk.AfterFunc(deadline.Sub(clk.Now()), func() { cancel(cut) })
+	return c, func() {
+		t.Stop()
+		cancel(context.Canceled)
+	}
+}
+
+// clockContext is an attempt's context on a clock other than the system
+// one. It reports the deadline of that clock, and DeadlineExceeded once the
+// clock's timer has cancelled it. (Contexts derived from it report
+// Canceled then, with the same cause, since they see the cancellation of
+// the context it embeds.)
+type clockContext struct {
+	context.Context           // cancelled by the clock's timer, with cause cut
+	deadline        time.Time // when the timer fires
+	cut             error     // ErrAttemptTimeout or ErrDeadline
+}
+
+func (c *clockContext) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.deadline) {
+		return d, true
+	}
+	return c.deadline, true
+}
+
+func (c *clockContext) Err() error {
+	err := c.Context.Err()
+	if err == context.Canceled && context.Cause(c.Context) == c.cut {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// result is the end of an attempt run in its own goroutine.
+type result[T any] struct {
+	v     T
+	err   error
+	panic any  // the value fn panicked with, if it did
+	exit  bool // fn called runtime.Goexit
+}
+
+// abandonable runs attempt a.Attempt in its own goroutine and waits for
+// its end, for its time to be up, or for ctx; whichever comes first is the
+// event it reports (At is left to the caller). A late result is discarded:
+// the goroutine sends it to a buffered channel nobody reads any more.
+func abandonable[T any](ctx context.Context, clk Clock, t0 time.Time, a *Action, fn func(context.Context) (T, error)) (T, Event) {
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if a.Cut != nil {
+		actx, cancel = attemptContext(ctx, clk, t0, a)
+	} else if ctx.Done() != nil {
+		actx, cancel = context.WithCancel(ctx)
+	}
+	defer cancel()
+	done := make(chan result[T], 1)
+	go func() {
+		r := result[T]{exit: true}
+		defer func() {
+			if r.exit {
+				if r.panic = recover(); r.panic != nil {
+					r.exit = false
+				}
+			}
+			done <- r // never blocks: the channel has room for this one result
+		}()
+		r.v, r.err = fn(actx)
+		r.exit = false
+	}()
+	var zero T
+	select {
+	case r := <-done:
+		switch {
+		case r.panic != nil:
+			panic(r.panic) // rule 11: on the caller's goroutine
+		case r.exit:
+			runtime.Goexit()
+		}
+		return r.v, Event{Kind: Ended, Attempt: a.Attempt, Err: r.err, Cause: causeOf(ctx)}
+	case <-actx.Done():
+		if cause := causeOf(ctx); cause != nil {
+			return zero, Event{Kind: Canceled, Cause: cause}
+		}
+		return zero, Event{Kind: Fired, Attempt: a.Attempt}
+	}
+}
+
+// pause waits until a.Until for the pause to end, or for ctx.
+func pause(ctx context.Context, clk Clock, t0 time.Time, a *Action) Event {
+	t := clk.NewTimer(a.Until - clk.Now().Sub(t0))
+	defer t.Stop()
+	select {
+	case <-t.Chan():
+		return Event{Kind: Fired, Attempt: a.Attempt, At: clk.Now().Sub(t0), Cause: causeOf(ctx)}
+	case <-ctx.Done():
+		return Event{Kind: Canceled, At: clk.Now().Sub(t0), Cause: context.Cause(ctx)}
+	}
+}

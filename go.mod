@@ -1,0 +1,5 @@
+module github.com/timebound/backoff
+
+go 1.26
+
+require github.com/jonboulle/clockwork v0.5.0

@@ -1,0 +1,366 @@
+package backoff
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// A Policy says how a call is retried: five limits that all hold at once.
+// It is plain data: copy it, compare its numbers, share one Policy between
+// many calls and goroutines (it is never modified by the library).
+//
+// The zero Policy calls the operation once, with no time limit, and returns
+// its result: nothing is retried, because a nil RetryIf retries no error.
+//
+// Where aiomisc uses None for "not set", a Policy uses the zero value: a
+// zero AttemptTimeout, Deadline or MaxTries means no limit (aiomisc's
+// deadline=0 instead fails at once, and max_tries=0 is an error there).
+type Policy struct {
+	// AttemptTimeout, if positive, cuts off each attempt after this long:
+	// the attempt's context is done, and the attempt counts as a failure
+	// with ErrAttemptTimeout, which is always retried. Zero: no limit.
+	AttemptTimeout time.Duration
+
+	// Deadline, if positive, bounds the whole call (attempts and pauses),
+	// measured from its start: the call ends with ErrDeadline then, and
+	// never sleeps into it. Zero: no limit.
+	Deadline time.Duration
+
+	// Pause is the wait between the end of a failed attempt and the start
+	// of the next one. Zero: the next attempt starts at once, with no timer.
+	Pause time.Duration
+
+	// MaxTries, if positive, is the most attempts a call makes in total
+	// (the first one included). Zero: no limit.
+	MaxTries int
+
+	// RetryIf says which errors of the operation are retried. Nil: none.
+	// Attempt timeouts are always retried, whatever RetryIf says.
+	RetryIf func(error) bool
+
+	// GiveUp, if not nil, is asked about every retryable failure but the
+	// last permitted one (MaxTries is checked first); true ends the call
+	// with ErrGaveUp. Nil: never give up.
+	GiveUp func(error) bool
+
+	// Clock tells time for the call. Nil: the system clock (package time,
+	// which is virtual inside a testing/synctest bubble).
+	Clock Clock
+
+	// Abandon, if true, bounds each attempt hard: the operation runs in a
+	// goroutine of its own, and when the attempt's time is up (or the
+	// caller's context is done) the call stops waiting for it and goes on,
+	// discarding its late result. The call then returns on time even if
+	// the operation ignores its context.
+	//
+	// The price: a goroutine and a channel per attempt (about a microsecond
+	// and a few hundred bytes), and an abandoned attempt may still be
+	// running, and may complete its side effects, while the next attempt
+	// runs or after the call has returned. A panic in an abandoned attempt
+	// is discarded with its result, since nobody waits for it.
+	//
+	// False (the default) is cooperative, as Go's context convention and
+	// aiomisc's own cancellation are: the operation runs on the caller's
+	// goroutine, its context is cancelled when its time is up, and the
+	// attempt ends when it returns. Attempts never overlap.
+	Abandon bool
+}
+
+// Validate reports whether the policy can be used. Each problem is an
+// error matching ErrInvalidPolicy that names the field and its value; all
+// of them are joined (see [errors.Join]). The zero Policy is valid.
+func (p Policy) Validate() error {
+	if p.AttemptTimeout >= 0 && p.Deadline >= 0 && p.Pause >= 0 && p.MaxTries >= 0 {
+		return nil // the common case, without building anything
+	}
+	var errs []error
+	for _, f := range [...]struct {
+		name string
+		d    time.Duration
+	}{{"AttemptTimeout", p.AttemptTimeout}, {"Deadline", p.Deadline}, {"Pause", p.Pause}} {
+		if f.d < 0 {
+			errs = append(errs, fmt.Errorf("%w: %s is %v; want 0 (none) or more", ErrInvalidPolicy, f.name, f.d))
+		}
+	}
+	if p.MaxTries < 0 {
+		errs = append(errs, fmt.Errorf("%w: MaxTries is %d; want 0 (no limit) or more", ErrInvalidPolicy, p.MaxTries))
+	}
+	return errors.Join(errs...)
+}
+
+// Retry returns the Policy of aiomisc's asyncretry: at most maxTries
+// attempts (0: no limit), any error retried, no pause and no time limit.
+// Set the other fields on the result as needed.
+func Retry(maxTries int) Policy {
+	return Policy{MaxTries: maxTries, RetryIf: AnyError}
+}
+
+// AnyError is a RetryIf that retries every error.
+func AnyError(error) bool { return true }
+
+// On returns a RetryIf (or GiveUp) that is true for an error that matches
+// any of targets by [errors.Is]. With no targets it is never true.
+func On(targets ...error) func(error) bool {
+	return func(err error) bool {
+		for _, t := range targets {
+			if errors.Is(err, t) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// OnType returns a RetryIf (or GiveUp) that is true for an error that is,
+// or wraps, an error of type E (see [errors.AsType]).
+func OnType[E error]() func(error) bool {
+	return func(err error) bool {
+		_, ok := errors.AsType[E](err)
+		return ok
+	}
+}
+
+// The decision core.
+//
+// Every rule of a call lives in Execution.Step and nowhere else. Step is
+// pure: it reads no clock, starts no goroutine, draws no random number; it
+// takes an Event (what happened, and when) and answers with an Action (what
+// to do next). The executor behind Do carries the actions out with real
+// timers and contexts; the simulator in package sim carries them out in
+// virtual time. Because both obey the same Step, a run of one can be
+// replayed by the other.
+
+// An EventKind says what happened.
+type EventKind uint8
+
+// The events an Execution is told of.
+const (
+	// Began: the call began. Event.At is 0 by convention.
+	Began EventKind = iota + 1
+	// Ended: attempt Event.Attempt returned Event.Err.
+	Ended
+	// Fired: the time of Action.Until for the Action numbered
+	// Event.Attempt came: a pause is over, or (with Abandon) an attempt's
+	// time is up.
+	Fired
+	// Canceled: the caller's context is done, with cause Event.Cause.
+	Canceled
+)
+
+// An Event is one input to [Execution.Step].
+type Event struct {
+	Kind EventKind
+	// At is when it happened: the time since the call began, on the
+	// policy's clock. An At before an earlier event's counts as that one.
+	At time.Duration
+	// Attempt is the number (from 1) of the attempt an Ended event reports,
+	// or the number in the Action whose timer a Fired event reports. An
+	// event for any other attempt is stale and ignored.
+	Attempt int
+	// Err is what the attempt returned (Ended only).
+	Err error
+	// Cause, if not nil, says the caller's context is done, and why
+	// (context.Cause). Any event may carry it; the driver reports it when
+	// it notices, and with a Canceled event when it waits for nothing else.
+	Cause error
+}
+
+// An ActionKind says what to do next.
+type ActionKind uint8
+
+// The actions an Execution answers with.
+const (
+	// Wait: nothing new to do; keep waiting for the running attempt or
+	// timer. It is also the answer to a stale event.
+	Wait ActionKind = iota
+	// Start: start attempt Action.Attempt now. If Action.Cut is not nil,
+	// the attempt's context must be done at Action.Until with that cause;
+	// with Policy.Abandon, report Fired then unless the attempt has ended.
+	Start
+	// Pause: wait until Action.Until, then report Fired with Action.Attempt,
+	// the number of the attempt the pause leads to.
+	Pause
+	// Finish: the call is over. Action.Err is nil on success, else an *Error.
+	Finish
+)
+
+// An Action is the answer of [Execution.Step].
+type Action struct {
+	Kind ActionKind
+	// Attempt is the attempt to start (Start) or that a pause leads to (Pause).
+	Attempt int
+	// Until is when the attempt's time is up (Start, when Cut is not nil)
+	// or when the pause ends (Pause), as a time since the call began.
+	Until time.Duration
+	// Cut is ErrAttemptTimeout or ErrDeadline: the limit that ends the
+	// attempt at Until (Start only). Nil: the attempt has no time limit.
+	Cut error
+	// Err is the result of the call (Finish only): nil on success.
+	Err error
+}
+
+// phase is where an Execution is in a call.
+type phase uint8
+
+const (
+	idle    phase = iota // not begun
+	running              // attempt n is running
+	pausing              // waiting until `until` to start attempt n
+	done                 // finished; every event is ignored
+)
+
+// An Execution is the pure decision core of one call under a Policy: the
+// state of aiomisc's BackoffExecution without its clock. Feed it Events in
+// the order they happen and carry out the Actions it answers with; it
+// decides everything else. Do drives one with real timers; package sim
+// drives one in virtual time; a job queue can drive one by storing
+// "attempt n at t".
+//
+// An Execution is not safe for concurrent use: one call, one driver. Step
+// costs a few nanoseconds and never allocates, except the *Error of a call
+// that fails.
+type Execution struct {
+	p     Policy // the rules; p.Clock is not used
+	phase phase
+	now   time.Duration // the latest event's At: time never goes back
+	n     int           // the attempt running, or the one a pause leads to
+	until time.Duration // when attempt n's time is up (if cut != nil), or the pause ends
+	cut   error         // ErrAttemptTimeout, ErrDeadline, or nil: what ends attempt n
+	cause error         // the caller's context is done with this cause
+	last  error         // the most recent attempt failure
+}
+
+// Execution returns the decision core for one call under p, after
+// checking p with [Policy.Validate]. Its first Event must be Began.
+func (p Policy) Execution() (Execution, error) {
+	if err := p.Validate(); err != nil {
+		return Execution{}, err
+	}
+	return Execution{p: p}, nil
+}
+
+// Step takes the next event of the call and says what to do next. See
+// DESIGN rules 1-12: they are all decided here.
+func (x *Execution) Step(e Event) Action {
+	if x.phase == done {
+		return Action{}
+	}
+	if e.At > x.now {
+		x.now = e.At
+	}
+	if e.Cause != nil && x.cause == nil {
+		x.cause = e.Cause
+	}
+	switch x.phase {
+	case idle:
+		if e.Kind != Began {
+			return Action{}
+		}
+		if x.cause != nil { // rule 9: ctx already done, fn is never called
+			return x.finish(x.cause)
+		}
+		return x.start(1)
+	case running:
+		switch {
+		case e.Kind == Ended && e.Attempt == x.n:
+			return x.ended(e.Err)
+		case x.cause != nil && x.p.Abandon:
+			// Rule 9 with Abandon: the call ends now; the attempt is left
+			// behind, and its error (it has none yet) does not replace Last.
+			return x.finish(x.cause)
+		case e.Kind == Fired && e.Attempt == x.n && x.cut != nil && x.p.Abandon:
+			// Rule 3 with Abandon: the attempt's time is up; stop waiting.
+			return x.failed(x.cut)
+		}
+		// Cooperative: a cancelled attempt ends when fn returns.
+		return Action{}
+	case pausing:
+		if x.cause != nil { // rule 9: cancelled during a pause: at once
+			return x.finish(x.cause)
+		}
+		if e.Kind == Fired && e.Attempt == x.n {
+			return x.start(x.n)
+		}
+	}
+	return Action{}
+}
+
+// start starts attempt n now. Its context is done at the earliest of its
+// attempt timeout and the call's deadline; a tie is the deadline's (rule 4).
+func (x *Execution) start(n int) Action {
+	x.phase, x.n, x.cut = running, n, nil
+	if x.p.AttemptTimeout > 0 {
+		x.until, x.cut = addSat(x.now, x.p.AttemptTimeout), ErrAttemptTimeout
+	}
+	if x.p.Deadline > 0 && (x.cut == nil || x.p.Deadline <= x.until) {
+		x.until, x.cut = x.p.Deadline, ErrDeadline
+	}
+	return Action{Kind: Start, Attempt: n, Until: x.until, Cut: x.cut}
+}
+
+// ended decides what attempt n's return means.
+func (x *Execution) ended(err error) Action {
+	if err == nil {
+		x.phase = done
+		return Action{Kind: Finish} // rule 1: success, from any attempt, even late
+	}
+	if x.cause != nil {
+		return x.finish(x.cause) // rule 9: the error only echoes the cancel
+	}
+	if x.cut != nil && x.now >= x.until {
+		// Rule 3: an error at or after the attempt's time is up is the cut.
+		// A deadline cut ends the call and keeps Last (rule 4).
+		return x.failed(x.cut)
+	}
+	if x.p.RetryIf == nil || !x.p.RetryIf(err) {
+		x.last = err
+		return x.finish(ErrNotRetryable) // rule 7
+	}
+	return x.failed(err)
+}
+
+// failed handles attempt n's failure with err: an error of fn that
+// RetryIf retries, ErrAttemptTimeout, or ErrDeadline.
+func (x *Execution) failed(err error) Action {
+	if err == ErrDeadline {
+		return x.finish(ErrDeadline) // rule 4; Last is the previous failure
+	}
+	x.last = err
+	// Rule 8: MaxTries, then GiveUp, then the pause.
+	if x.p.MaxTries > 0 && x.n >= x.p.MaxTries {
+		return x.finish(ErrMaxTries)
+	}
+	if x.p.GiveUp != nil && x.p.GiveUp(err) {
+		return x.finish(ErrGaveUp)
+	}
+	next := addSat(x.now, x.p.Pause)
+	if x.p.Deadline > 0 && next >= x.p.Deadline {
+		return x.finish(ErrDeadline) // rule 5: no sleeping into the deadline
+	}
+	if x.p.Pause == 0 {
+		return x.start(x.n + 1) // rule 6: no pause, no timer
+	}
+	x.phase, x.n, x.until, x.cut = pausing, x.n+1, next, nil
+	return Action{Kind: Pause, Attempt: x.n, Until: next}
+}
+
+// finish ends the call without success.
+func (x *Execution) finish(reason error) Action {
+	attempts := x.n
+	if x.phase == pausing {
+		attempts-- // the attempt the pause led to never started
+	}
+	x.phase = done
+	return Action{Kind: Finish, Err: &Error{Reason: reason, Last: x.last, Attempts: attempts, Elapsed: x.now}}
+}
+
+// addSat returns a+b for non-negative durations, saturating instead of
+// wrapping around.
+func addSat(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
