@@ -66,21 +66,23 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	}
 	t0 := clk.Now()
 	var v T
-	a := x.Step(Event{Kind: Began, Cause: causeOf(ctx)})
+	e := Event{Kind: Began, Cause: causeOf(ctx)}
 	for {
+		a := x.Step(e)
 		switch a.Kind {
 		case Start:
-			var e Event
 			if p.Abandon {
-				v, e = abandonable(ctx, p.Clock, t0, &a, fn)
+				v, e = abandonable(ctx, &p, t0, e, &a, fn)
 			} else {
-				v, e = cooperative(ctx, p.Clock, t0, &a, fn)
+				v, e = cooperative(ctx, &p, t0, e, &a, fn)
 			}
 			e.At = clk.Now().Sub(t0)
-			a = x.Step(e)
 		case Pause:
-			a = x.Step(pause(ctx, clk, t0, &a))
+			e = pause(ctx, &p, clk, t0, e, &a)
 		case Finish:
+			if p.Observer != nil {
+				p.Observer.Observe(e, a)
+			}
 			if a.Err != nil {
 				return zero, a.Err
 			}
@@ -123,12 +125,15 @@ func causeOf(ctx context.Context) error {
 
 // cooperative runs attempt a.Attempt on the caller's goroutine and reports
 // its end (At is left to the caller).
-func cooperative[T any](ctx context.Context, clk Clock, t0 time.Time, a *Action, fn func(context.Context) (T, error)) (T, Event) {
+func cooperative[T any](ctx context.Context, p *Policy, t0 time.Time, e Event, a *Action, fn func(context.Context) (T, error)) (T, Event) {
 	actx := ctx
 	if a.Cut != nil {
 		var cancel func()
-		actx, cancel = attemptContext(ctx, clk, t0, a)
+		actx, cancel = attemptContext(ctx, p.Clock, t0, a)
 		defer cancel()
+	}
+	if p.Observer != nil {
+		p.Observer.Observe(e, *a)
 	}
 	v, err := fn(actx)
 	return v, Event{Kind: Ended, Attempt: a.Attempt, Err: err, Cause: causeOf(ctx)}
@@ -190,14 +195,17 @@ type result[T any] struct {
 // its end, for its time to be up, or for ctx; whichever comes first is the
 // event it reports (At is left to the caller). A late result is discarded:
 // the goroutine sends it to a buffered channel nobody reads any more.
-func abandonable[T any](ctx context.Context, clk Clock, t0 time.Time, a *Action, fn func(context.Context) (T, error)) (T, Event) {
+func abandonable[T any](ctx context.Context, p *Policy, t0 time.Time, e Event, a *Action, fn func(context.Context) (T, error)) (T, Event) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if a.Cut != nil {
-		actx, cancel = attemptContext(ctx, clk, t0, a)
+		actx, cancel = attemptContext(ctx, p.Clock, t0, a)
 	} else if ctx.Done() != nil {
 		actx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
+	if p.Observer != nil {
+		p.Observer.Observe(e, *a)
+	}
 	done := make(chan result[T], 1)
 	go func() {
 		r := result[T]{exit: true}
@@ -230,10 +238,14 @@ func abandonable[T any](ctx context.Context, clk Clock, t0 time.Time, a *Action,
 	}
 }
 
-// pause waits until a.Until for the pause to end, or for ctx.
-func pause(ctx context.Context, clk Clock, t0 time.Time, a *Action) Event {
+// pause waits until a.Until for the pause to end, or for ctx, and reports
+// which came first.
+func pause(ctx context.Context, p *Policy, clk Clock, t0 time.Time, e Event, a *Action) Event {
 	t := clk.NewTimer(a.Until - clk.Now().Sub(t0))
 	defer t.Stop()
+	if p.Observer != nil {
+		p.Observer.Observe(e, *a)
+	}
 	select {
 	case <-t.Chan():
 		return Event{Kind: Fired, Attempt: a.Attempt, At: clk.Now().Sub(t0), Cause: causeOf(ctx)}

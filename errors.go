@@ -77,6 +77,7 @@ type Error struct {
 }
 
 // Error reads as "backoff: <reason> after N attempts in D: <last error>".
+// (The last error's own "backoff: " prefix, if any, is left out.)
 func (e *Error) Error() string {
 	var b strings.Builder
 	reason := "<nil>"
@@ -97,7 +98,7 @@ func (e *Error) Error() string {
 	b.WriteString(e.Elapsed.String())
 	if e.Last != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Last.Error())
+		b.WriteString(strings.TrimPrefix(e.Last.Error(), "backoff: "))
 	}
 	return b.String()
 }

@@ -66,6 +66,24 @@ type Policy struct {
 	// goroutine, its context is cancelled when its time is up, and the
 	// attempt ends when it returns. Attempts never overlap.
 	Abandon bool
+
+	// Observer, if not nil, is told every step of every call made under
+	// this policy, as it happens (see [Observer]). Nil: nobody is told.
+	Observer Observer
+}
+
+// An Observer is told each step of a call: the event the decision core
+// was given and the action it answered with, in order. The executor calls
+// it once the action is under way (an attempt's context made, a pause's
+// timer armed) and before it blocks, from the goroutine that called Do;
+// the simulator in package sim makes the same calls. A trace recorder,
+// counters and a test's handshake before advancing a fake clock are all
+// Observers.
+//
+// An Observer shared by concurrent calls must be safe for concurrent use.
+// It runs inline, so it should be quick.
+type Observer interface {
+	Observe(e Event, a Action)
 }
 
 // Validate reports whether the policy can be used. Each problem is an
