@@ -308,7 +308,7 @@ func (x *Execution) Step(e Event) Action {
 // start starts attempt n now. Its context is done at the earliest of its
 // attempt timeout and the call's deadline; a tie is the deadline's (rule 4).
 func (x *Execution) start(n int) Action {
-	x.phase, x.n, x.cut = running, n, nil
+	x.phase, x.n, x.until, x.cut = running, n, 0, nil
 	if x.p.AttemptTimeout > 0 {
 		x.until, x.cut = addSat(x.now, x.p.AttemptTimeout), ErrAttemptTimeout
 	}

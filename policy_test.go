@@ -1,0 +1,311 @@
+package backoff_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/timebound/backoff"
+)
+
+func TestPolicy_Validate(t *testing.T) {
+	if err := (backoff.Policy{}).Validate(); err != nil {
+		t.Fatalf("zero Policy: %v", err)
+	}
+	for _, tc := range []struct {
+		p    backoff.Policy
+		want []string // every fragment must be in the message
+	}{
+		{backoff.Policy{AttemptTimeout: -time.Second}, []string{"AttemptTimeout is -1s"}},
+		{backoff.Policy{Deadline: -1}, []string{"Deadline is -1ns"}},
+		{backoff.Policy{Pause: -100 * time.Millisecond}, []string{"Pause is -100ms"}},
+		{backoff.Policy{MaxTries: -3}, []string{"MaxTries is -3"}},
+		{backoff.Policy{Pause: -1, MaxTries: -1}, []string{"Pause is -1ns", "MaxTries is -1"}},
+	} {
+		err := tc.p.Validate()
+		if !errors.Is(err, backoff.ErrInvalidPolicy) {
+			t.Errorf("%+v: Validate() = %v, want ErrInvalidPolicy", tc.p, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: %q does not say %q", tc.p, err, w)
+			}
+		}
+		if !strings.HasPrefix(err.Error(), "backoff: invalid policy: ") {
+			t.Errorf("%q lacks the package prefix", err)
+		}
+	}
+}
+
+func TestDo_invalidPolicy(t *testing.T) {
+	called := false
+	_, err := backoff.Do(context.Background(), backoff.Policy{MaxTries: -1}, func(context.Context) (int, error) {
+		called = true
+		return 0, nil
+	})
+	if !errors.Is(err, backoff.ErrInvalidPolicy) || called {
+		t.Fatalf("err %v, called %v; want ErrInvalidPolicy before fn is called", err, called)
+	}
+	if _, err := (backoff.Policy{Pause: -1}).Execution(); !errors.Is(err, backoff.ErrInvalidPolicy) {
+		t.Errorf("Execution() of an invalid policy: %v", err)
+	}
+}
+
+func TestDo_nilFunc(t *testing.T) {
+	if _, err := backoff.Do[int](context.Background(), backoff.Policy{}, nil); err == nil || !strings.Contains(err.Error(), "nil func") {
+		t.Errorf("Do(nil) = %v", err)
+	}
+	if err := backoff.Run(context.Background(), backoff.Policy{}, nil); err == nil || !strings.Contains(err.Error(), "nil func") {
+		t.Errorf("Run(nil) = %v", err)
+	}
+	if _, err := backoff.Wrap[int](backoff.Policy{}, nil)(context.Background()); err == nil {
+		t.Error("Wrap(nil)() = nil error")
+	}
+}
+
+func TestDo_zeroPolicy(t *testing.T) {
+	n := 0
+	_, err := backoff.Do(context.Background(), backoff.Policy{}, func(context.Context) (int, error) { n++; return 0, io.EOF })
+	if !errors.Is(err, backoff.ErrNotRetryable) || !errors.Is(err, io.EOF) || n != 1 {
+		t.Fatalf("zero Policy: %v after %d calls; want one call, ErrNotRetryable and io.EOF", err, n)
+	}
+	v, err := backoff.Do(context.Background(), backoff.Policy{}, func(context.Context) (string, error) { return "ok", nil })
+	if v != "ok" || err != nil {
+		t.Fatalf("zero Policy: %q, %v", v, err)
+	}
+}
+
+func TestRun(t *testing.T) {
+	n := 0
+	err := backoff.Run(context.Background(), backoff.Retry(3), func(context.Context) error { n++; return io.EOF })
+	var e *backoff.Error
+	if !errors.As(err, &e) || e.Reason != backoff.ErrMaxTries || e.Last != io.EOF || n != 3 {
+		t.Fatalf("Run: %v after %d calls", err, n)
+	}
+	if err := backoff.Run(context.Background(), backoff.Policy{}, func(context.Context) error { return nil }); err != nil {
+		t.Fatalf("Run success: %v", err)
+	}
+}
+
+func TestRetry(t *testing.T) {
+	p := backoff.Retry(5)
+	if p.MaxTries != 5 || p.RetryIf == nil || !p.RetryIf(errors.New("any")) || p.AttemptTimeout != 0 || p.Deadline != 0 || p.Pause != 0 {
+		t.Errorf("Retry(5) = %+v", p)
+	}
+}
+
+func TestOn(t *testing.T) {
+	wrapped := &fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}
+	on := backoff.On(io.EOF, fs.ErrNotExist)
+	if !on(io.EOF) || !on(wrapped) || on(io.ErrUnexpectedEOF) {
+		t.Error("On(io.EOF, fs.ErrNotExist) matches wrongly")
+	}
+	if backoff.On()(io.EOF) {
+		t.Error("On() must match nothing")
+	}
+	onType := backoff.OnType[*fs.PathError]()
+	if !onType(wrapped) || !onType(errors.Join(io.EOF, wrapped)) || onType(io.EOF) {
+		t.Error("OnType[*fs.PathError] matches wrongly")
+	}
+	if !backoff.AnyError(nil) || !backoff.AnyError(io.EOF) {
+		t.Error("AnyError must always be true")
+	}
+}
+
+func TestError(t *testing.T) {
+	e := &backoff.Error{Reason: backoff.ErrMaxTries, Last: &fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}, Attempts: 3, Elapsed: 1500 * time.Millisecond}
+	wrapped := error(e)
+	if want := "backoff: max tries reached after 3 attempts in 1.5s: open x: file does not exist"; e.Error() != want {
+		t.Errorf("Error() = %q, want %q", e.Error(), want)
+	}
+	if !errors.Is(wrapped, backoff.ErrMaxTries) || !errors.Is(wrapped, fs.ErrNotExist) {
+		t.Error("errors.Is must reach Reason and Last")
+	}
+	if _, ok := errors.AsType[*fs.PathError](wrapped); !ok {
+		t.Error("errors.As must reach Last")
+	}
+	if errors.Unwrap(wrapped) != nil {
+		t.Error("errors.Unwrap of an Unwrap() []error is nil")
+	}
+	for _, tc := range []struct {
+		e    *backoff.Error
+		want string
+	}{
+		{&backoff.Error{Reason: context.Canceled, Attempts: 1}, "backoff: context canceled after 1 attempt in 0s"},
+		{&backoff.Error{Reason: backoff.ErrDeadline, Last: backoff.ErrAttemptTimeout, Attempts: 2, Elapsed: time.Second}, "backoff: deadline exceeded after 2 attempts in 1s: attempt timed out"},
+	} {
+		if tc.e.Error() != tc.want {
+			t.Errorf("Error() = %q, want %q", tc.e.Error(), tc.want)
+		}
+	}
+	if got := (&backoff.Error{Reason: context.Canceled}).Unwrap(); len(got) != 1 || got[0] != context.Canceled {
+		t.Errorf("Unwrap without Last = %v", got)
+	}
+}
+
+func TestErrTimeouts(t *testing.T) {
+	for _, err := range []error{backoff.ErrAttemptTimeout, backoff.ErrDeadline} {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%v does not match context.DeadlineExceeded", err)
+		}
+		if te, ok := err.(interface{ Timeout() bool }); !ok || !te.Timeout() {
+			t.Errorf("%v is not a Timeout() error", err)
+		}
+	}
+	if errors.Is(backoff.ErrAttemptTimeout, backoff.ErrDeadline) || errors.Is(backoff.ErrDeadline, backoff.ErrAttemptTimeout) {
+		t.Error("ErrAttemptTimeout and ErrDeadline must be told apart")
+	}
+}
+
+// The pure core, driven by hand: each case is a list of (event, action).
+
+type stepCase struct {
+	e    backoff.Event
+	want backoff.Action
+}
+
+func runSteps(t *testing.T, p backoff.Policy, steps []stepCase) {
+	t.Helper()
+	x, err := p.Execution()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range steps {
+		got := x.Step(s.e)
+		if !sameAction(got, s.want) {
+			t.Fatalf("step %d: Step(%+v)\n = %+v\nwant %+v", i, s.e, got, s.want)
+		}
+	}
+}
+
+// sameAction compares actions, and *Error results by value.
+func sameAction(a, b backoff.Action) bool {
+	ea, _ := a.Err.(*backoff.Error)
+	eb, _ := b.Err.(*backoff.Error)
+	if ea != nil && eb != nil {
+		if *ea != *eb {
+			return false
+		}
+		a.Err, b.Err = nil, nil
+	}
+	return a == b
+}
+
+func fail(reason, last error, attempts int, elapsed time.Duration) backoff.Action {
+	return backoff.Action{Kind: backoff.Finish, Err: &backoff.Error{Reason: reason, Last: last, Attempts: attempts, Elapsed: elapsed}}
+}
+
+func TestExecution_Step(t *testing.T) {
+	cause := errors.New("stop")
+	wait := backoff.Action{}
+	t.Run("stale and out-of-order events are ignored", func(t *testing.T) {
+		runSteps(t, backoff.Policy{AttemptTimeout: 100 * ms, Pause: 10 * ms, RetryIf: backoff.AnyError}, []stepCase{
+			{backoff.Event{Kind: backoff.Ended, Attempt: 1}, wait}, // before Began
+			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 100 * ms, Cut: backoff.ErrAttemptTimeout}},
+			{backoff.Event{Kind: backoff.Began, At: ms}, wait},
+			{backoff.Event{Kind: backoff.Ended, At: 2 * ms, Attempt: 2, Err: errFatal}, wait}, // not running
+			{backoff.Event{Kind: backoff.Fired, At: 3 * ms, Attempt: 1}, wait},              // cooperative: the attempt ends when fn returns
+			{backoff.Event{Kind: backoff.Ended, At: 50 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 60 * ms}},
+			{backoff.Event{Kind: backoff.Ended, At: 55 * ms, Attempt: 1, Err: nil}, wait}, // a late success of attempt 1
+			{backoff.Event{Kind: backoff.Fired, At: 56 * ms, Attempt: 1}, wait},           // a stale timer
+			{backoff.Event{Kind: backoff.Fired, At: 60 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 160 * ms, Cut: backoff.ErrAttemptTimeout}},
+			{backoff.Event{Kind: backoff.Ended, At: 70 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Finish}},
+			{backoff.Event{Kind: backoff.Began, At: 80 * ms}, wait}, // finished: everything is ignored
+			{backoff.Event{Kind: backoff.Canceled, At: 80 * ms, Cause: cause}, wait},
+		})
+	})
+	t.Run("time never goes back", func(t *testing.T) {
+		runSteps(t, backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError, MaxTries: 2}, []stepCase{
+			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
+			{backoff.Event{Kind: backoff.Ended, At: 50 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 60 * ms}},
+			{backoff.Event{Kind: backoff.Fired, At: 40 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Start, Attempt: 2}},
+			{backoff.Event{Kind: backoff.Ended, At: 45 * ms, Attempt: 2, Err: errRetry}, fail(backoff.ErrMaxTries, errRetry, 2, 50*ms)},
+		})
+	})
+	t.Run("abandon: the timer ends the attempt", func(t *testing.T) {
+		runSteps(t, backoff.Policy{AttemptTimeout: 100 * ms, Deadline: 250 * ms, Abandon: true}, []stepCase{
+			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 100 * ms, Cut: backoff.ErrAttemptTimeout}},
+			{backoff.Event{Kind: backoff.Fired, At: 100 * ms, Attempt: 1}, backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 200 * ms, Cut: backoff.ErrAttemptTimeout}},
+			{backoff.Event{Kind: backoff.Ended, At: 150 * ms, Attempt: 1, Err: nil}, wait}, // attempt 1 was abandoned
+			{backoff.Event{Kind: backoff.Fired, At: 200 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Start, Attempt: 3, Until: 250 * ms, Cut: backoff.ErrDeadline}},
+			{backoff.Event{Kind: backoff.Fired, At: 250 * ms, Attempt: 3}, fail(backoff.ErrDeadline, backoff.ErrAttemptTimeout, 3, 250*ms)},
+		})
+	})
+	t.Run("a cancel during a cooperative attempt waits for it", func(t *testing.T) {
+		runSteps(t, backoff.Policy{RetryIf: backoff.AnyError}, []stepCase{
+			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
+			{backoff.Event{Kind: backoff.Canceled, At: 5 * ms, Cause: cause}, wait},
+			{backoff.Event{Kind: backoff.Ended, At: 9 * ms, Attempt: 1, Err: errRetry}, fail(cause, nil, 1, 9*ms)},
+		})
+	})
+	t.Run("a success after a cancel is a success", func(t *testing.T) {
+		runSteps(t, backoff.Policy{}, []stepCase{
+			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
+			{backoff.Event{Kind: backoff.Ended, At: 9 * ms, Attempt: 1, Cause: cause}, backoff.Action{Kind: backoff.Finish}},
+		})
+	})
+	t.Run("a cancel during a pause ends the call at once", func(t *testing.T) {
+		runSteps(t, backoff.Policy{Pause: time.Second, RetryIf: backoff.AnyError}, []stepCase{
+			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
+			{backoff.Event{Kind: backoff.Ended, At: ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: ms + time.Second}},
+			{backoff.Event{Kind: backoff.Canceled, At: 2 * ms, Cause: cause}, fail(cause, errRetry, 1, 2*ms)},
+		})
+	})
+	t.Run("a cause at the end of a pause wins over starting", func(t *testing.T) {
+		runSteps(t, backoff.Policy{Pause: ms, RetryIf: backoff.AnyError}, []stepCase{
+			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
+			{backoff.Event{Kind: backoff.Ended, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: ms}},
+			{backoff.Event{Kind: backoff.Fired, At: ms, Attempt: 2, Cause: cause}, fail(cause, errRetry, 1, ms)},
+		})
+	})
+	t.Run("no overflow near the largest duration", func(t *testing.T) {
+		const huge = time.Duration(math.MaxInt64)
+		runSteps(t, backoff.Policy{AttemptTimeout: huge, Pause: huge, RetryIf: backoff.AnyError}, []stepCase{
+			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1, Until: huge, Cut: backoff.ErrAttemptTimeout}},
+			{backoff.Event{Kind: backoff.Ended, At: time.Hour, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: huge}},
+		})
+	})
+}
+
+func TestExecution_Step_allocs(t *testing.T) {
+	p := backoff.Policy{AttemptTimeout: time.Second, Deadline: time.Minute, RetryIf: backoff.AnyError, MaxTries: 4}
+	allocs := testing.AllocsPerRun(100, func() {
+		x, _ := p.Execution()
+		x.Step(backoff.Event{Kind: backoff.Began})
+		x.Step(backoff.Event{Kind: backoff.Ended, At: ms, Attempt: 1, Err: errRetry})
+		x.Step(backoff.Event{Kind: backoff.Ended, At: 2 * ms, Attempt: 2, Err: errRetry})
+		x.Step(backoff.Event{Kind: backoff.Ended, At: 3 * ms, Attempt: 3})
+	})
+	if allocs != 0 {
+		t.Errorf("a call with retries that succeeds allocates %v times in the core, want 0", allocs)
+	}
+}
+
+func TestDo_allocs(t *testing.T) {
+	fn := func(context.Context) (int, error) { return 1, nil }
+	for _, tc := range []struct {
+		name string
+		p    backoff.Policy
+	}{{"no limit", backoff.Policy{}}, {"retries, zero pause", backoff.Retry(4)}} {
+		n := 0
+		retrying := func(context.Context) (int, error) {
+			if n++; n%4 != 0 {
+				return 0, errRetry
+			}
+			return 1, nil
+		}
+		f := fn
+		if tc.p.MaxTries > 0 {
+			f = retrying
+		}
+		if a := testing.AllocsPerRun(100, func() { backoff.Do(context.Background(), tc.p, f) }); a != 0 {
+			t.Errorf("%s: Do allocates %v times per call, want 0", tc.name, a)
+		}
+	}
+}
