@@ -210,7 +210,7 @@ func TestExecution_Step(t *testing.T) {
 			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 100 * ms, Cut: backoff.ErrAttemptTimeout}},
 			{backoff.Event{Kind: backoff.Began, At: ms}, wait},
 			{backoff.Event{Kind: backoff.Ended, At: 2 * ms, Attempt: 2, Err: errFatal}, wait}, // not running
-			{backoff.Event{Kind: backoff.Fired, At: 3 * ms, Attempt: 1}, wait},              // cooperative: the attempt ends when fn returns
+			{backoff.Event{Kind: backoff.Fired, At: 3 * ms, Attempt: 1}, wait},                // cooperative: the attempt ends when fn returns
 			{backoff.Event{Kind: backoff.Ended, At: 50 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 60 * ms}},
 			{backoff.Event{Kind: backoff.Ended, At: 55 * ms, Attempt: 1, Err: nil}, wait}, // a late success of attempt 1
 			{backoff.Event{Kind: backoff.Fired, At: 56 * ms, Attempt: 1}, wait},           // a stale timer

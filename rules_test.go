@@ -537,9 +537,9 @@ func TestRule11_panics(t *testing.T) {
 
 func TestRule12_attemptContext(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		p        backoff.Policy
-		until    time.Duration
+		name      string
+		p         backoff.Policy
+		until     time.Duration
 		wantCause error
 	}{
 		{"attempt timeout", backoff.Policy{AttemptTimeout: 100 * ms, Deadline: time.Second, MaxTries: 1}, 100 * ms, backoff.ErrAttemptTimeout},
