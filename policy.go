@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -80,11 +81,21 @@ type Policy struct {
 // counters and a test's handshake before advancing a fake clock are all
 // Observers.
 //
+// The event's At is the time the executor read from the policy's clock when
+// the event happened; the action's Until is on the same scale, so a pause
+// lasts a.Until - e.At.
+//
 // An Observer shared by concurrent calls must be safe for concurrent use.
 // It runs inline, so it should be quick.
 type Observer interface {
 	Observe(e Event, a Action)
 }
+
+// ObserverFunc adapts a function to an Observer.
+type ObserverFunc func(e Event, a Action)
+
+// Observe calls f(e, a).
+func (f ObserverFunc) Observe(e Event, a Action) { f(e, a) }
 
 // Validate reports whether the policy can be used. Each problem is an
 // error matching ErrInvalidPolicy that names the field and its value; all
@@ -217,6 +228,39 @@ type Action struct {
 	Cut error
 	// Err is the result of the call (Finish only): nil on success.
 	Err error
+	// Outcome is what the core made of the attempt that the event ended
+	// (an Ended event, or the Fired or Canceled event that abandoned it);
+	// NoOutcome for other events.
+	Outcome Outcome
+}
+
+// An Outcome is what the decision core made of the end of an attempt.
+type Outcome uint8
+
+// The outcomes of an attempt.
+const (
+	// NoOutcome: the event ended no attempt.
+	NoOutcome Outcome = iota
+	// Succeeded: the operation returned a nil error.
+	Succeeded
+	// Failed: a retryable failure, an error RetryIf retries or the
+	// attempt timeout; Error.Last is now its error.
+	Failed
+	// Rejected: an error RetryIf does not retry; the call ends.
+	Rejected
+	// Cut: the attempt was cut short by the deadline or by the caller's
+	// context; its error only echoes the cut and is not kept.
+	Cut
+)
+
+var outcomeNames = [...]string{"none", "succeeded", "failed", "rejected", "cut"}
+
+// String returns the outcome's lower-case name.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
 }
 
 // phase is where an Execution is in a call.
@@ -287,7 +331,7 @@ func (x *Execution) Step(e Event) Action {
 		case x.cause != nil && x.p.Abandon:
 			// Rule 9 with Abandon: the call ends now; the attempt is left
 			// behind, and its error (it has none yet) does not replace Last.
-			return x.finish(x.cause)
+			return x.finish(x.cause).with(Cut)
 		case e.Kind == Fired && e.Attempt == x.n && x.cut != nil && x.p.Abandon:
 			// Rule 3 with Abandon: the attempt's time is up; stop waiting.
 			return x.failed(x.cut)
@@ -322,10 +366,10 @@ func (x *Execution) start(n int) Action {
 func (x *Execution) ended(err error) Action {
 	if err == nil {
 		x.phase = done
-		return Action{Kind: Finish} // rule 1: success, from any attempt, even late
+		return Action{Kind: Finish, Outcome: Succeeded} // rule 1: from any attempt, even late
 	}
 	if x.cause != nil {
-		return x.finish(x.cause) // rule 9: the error only echoes the cancel
+		return x.finish(x.cause).with(Cut) // rule 9: the error only echoes the cancel
 	}
 	if x.cut != nil && x.now >= x.until {
 		// Rule 3: an error at or after the attempt's time is up is the cut.
@@ -334,7 +378,7 @@ func (x *Execution) ended(err error) Action {
 	}
 	if x.p.RetryIf == nil || !x.p.RetryIf(err) {
 		x.last = err
-		return x.finish(ErrNotRetryable) // rule 7
+		return x.finish(ErrNotRetryable).with(Rejected) // rule 7
 	}
 	return x.failed(err)
 }
@@ -343,25 +387,25 @@ func (x *Execution) ended(err error) Action {
 // RetryIf retries, ErrAttemptTimeout, or ErrDeadline.
 func (x *Execution) failed(err error) Action {
 	if err == ErrDeadline {
-		return x.finish(ErrDeadline) // rule 4; Last is the previous failure
+		return x.finish(ErrDeadline).with(Cut) // rule 4; Last is the previous failure
 	}
 	x.last = err
 	// Rule 8: MaxTries, then GiveUp, then the pause.
 	if x.p.MaxTries > 0 && x.n >= x.p.MaxTries {
-		return x.finish(ErrMaxTries)
+		return x.finish(ErrMaxTries).with(Failed)
 	}
 	if x.p.GiveUp != nil && x.p.GiveUp(err) {
-		return x.finish(ErrGaveUp)
+		return x.finish(ErrGaveUp).with(Failed)
 	}
 	next := addSat(x.now, x.p.Pause)
 	if x.p.Deadline > 0 && next >= x.p.Deadline {
-		return x.finish(ErrDeadline) // rule 5: no sleeping into the deadline
+		return x.finish(ErrDeadline).with(Failed) // rule 5: no sleeping into the deadline
 	}
 	if x.p.Pause == 0 {
-		return x.start(x.n + 1) // rule 6: no pause, no timer
+		return x.start(x.n + 1).with(Failed) // rule 6: no pause, no timer
 	}
 	x.phase, x.n, x.until, x.cut = pausing, x.n+1, next, nil
-	return Action{Kind: Pause, Attempt: x.n, Until: next}
+	return Action{Kind: Pause, Attempt: x.n, Until: next, Outcome: Failed}
 }
 
 // finish ends the call without success.
@@ -372,6 +416,12 @@ func (x *Execution) finish(reason error) Action {
 	}
 	x.phase = done
 	return Action{Kind: Finish, Err: &Error{Reason: reason, Last: x.last, Attempts: attempts, Elapsed: x.now}}
+}
+
+// with returns a with its Outcome set to o.
+func (a Action) with(o Outcome) Action {
+	a.Outcome = o
+	return a
 }
 
 // addSat returns a+b for non-negative durations, saturating instead of

@@ -197,8 +197,17 @@ func sameAction(a, b backoff.Action) bool {
 	return a == b
 }
 
-func fail(reason, last error, attempts int, elapsed time.Duration) backoff.Action {
-	return backoff.Action{Kind: backoff.Finish, Err: &backoff.Error{Reason: reason, Last: last, Attempts: attempts, Elapsed: elapsed}}
+// fail is the Finish action of a call that failed; a cancel during a pause
+// has no outcome, an attempt's end has one (see with).
+func fail(reason, last error, attempts int, elapsed time.Duration) action {
+	return action{Kind: backoff.Finish, Err: &backoff.Error{Reason: reason, Last: last, Attempts: attempts, Elapsed: elapsed}}
+}
+
+type action backoff.Action
+
+func (a action) with(o backoff.Outcome) backoff.Action {
+	a.Outcome = o
+	return backoff.Action(a)
 }
 
 func TestExecution_Step(t *testing.T) {
@@ -211,11 +220,11 @@ func TestExecution_Step(t *testing.T) {
 			{backoff.Event{Kind: backoff.Began, At: ms}, wait},
 			{backoff.Event{Kind: backoff.Ended, At: 2 * ms, Attempt: 2, Err: errFatal}, wait}, // not running
 			{backoff.Event{Kind: backoff.Fired, At: 3 * ms, Attempt: 1}, wait},                // cooperative: the attempt ends when fn returns
-			{backoff.Event{Kind: backoff.Ended, At: 50 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 60 * ms}},
+			{backoff.Event{Kind: backoff.Ended, At: 50 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 60 * ms, Outcome: backoff.Failed}},
 			{backoff.Event{Kind: backoff.Ended, At: 55 * ms, Attempt: 1, Err: nil}, wait}, // a late success of attempt 1
 			{backoff.Event{Kind: backoff.Fired, At: 56 * ms, Attempt: 1}, wait},           // a stale timer
 			{backoff.Event{Kind: backoff.Fired, At: 60 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 160 * ms, Cut: backoff.ErrAttemptTimeout}},
-			{backoff.Event{Kind: backoff.Ended, At: 70 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Finish}},
+			{backoff.Event{Kind: backoff.Ended, At: 70 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Finish, Outcome: backoff.Succeeded}},
 			{backoff.Event{Kind: backoff.Began, At: 80 * ms}, wait}, // finished: everything is ignored
 			{backoff.Event{Kind: backoff.Canceled, At: 80 * ms, Cause: cause}, wait},
 		})
@@ -223,52 +232,52 @@ func TestExecution_Step(t *testing.T) {
 	t.Run("time never goes back", func(t *testing.T) {
 		runSteps(t, backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError, MaxTries: 2}, []stepCase{
 			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
-			{backoff.Event{Kind: backoff.Ended, At: 50 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 60 * ms}},
+			{backoff.Event{Kind: backoff.Ended, At: 50 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 60 * ms, Outcome: backoff.Failed}},
 			{backoff.Event{Kind: backoff.Fired, At: 40 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Start, Attempt: 2}},
-			{backoff.Event{Kind: backoff.Ended, At: 45 * ms, Attempt: 2, Err: errRetry}, fail(backoff.ErrMaxTries, errRetry, 2, 50*ms)},
+			{backoff.Event{Kind: backoff.Ended, At: 45 * ms, Attempt: 2, Err: errRetry}, fail(backoff.ErrMaxTries, errRetry, 2, 50*ms).with(backoff.Failed)},
 		})
 	})
 	t.Run("abandon: the timer ends the attempt", func(t *testing.T) {
 		runSteps(t, backoff.Policy{AttemptTimeout: 100 * ms, Deadline: 250 * ms, Abandon: true}, []stepCase{
 			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 100 * ms, Cut: backoff.ErrAttemptTimeout}},
-			{backoff.Event{Kind: backoff.Fired, At: 100 * ms, Attempt: 1}, backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 200 * ms, Cut: backoff.ErrAttemptTimeout}},
+			{backoff.Event{Kind: backoff.Fired, At: 100 * ms, Attempt: 1}, backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 200 * ms, Cut: backoff.ErrAttemptTimeout, Outcome: backoff.Failed}},
 			{backoff.Event{Kind: backoff.Ended, At: 150 * ms, Attempt: 1, Err: nil}, wait}, // attempt 1 was abandoned
-			{backoff.Event{Kind: backoff.Fired, At: 200 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Start, Attempt: 3, Until: 250 * ms, Cut: backoff.ErrDeadline}},
-			{backoff.Event{Kind: backoff.Fired, At: 250 * ms, Attempt: 3}, fail(backoff.ErrDeadline, backoff.ErrAttemptTimeout, 3, 250*ms)},
+			{backoff.Event{Kind: backoff.Fired, At: 200 * ms, Attempt: 2}, backoff.Action{Kind: backoff.Start, Attempt: 3, Until: 250 * ms, Cut: backoff.ErrDeadline, Outcome: backoff.Failed}},
+			{backoff.Event{Kind: backoff.Fired, At: 250 * ms, Attempt: 3}, fail(backoff.ErrDeadline, backoff.ErrAttemptTimeout, 3, 250*ms).with(backoff.Cut)},
 		})
 	})
 	t.Run("a cancel during a cooperative attempt waits for it", func(t *testing.T) {
 		runSteps(t, backoff.Policy{RetryIf: backoff.AnyError}, []stepCase{
 			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
 			{backoff.Event{Kind: backoff.Canceled, At: 5 * ms, Cause: cause}, wait},
-			{backoff.Event{Kind: backoff.Ended, At: 9 * ms, Attempt: 1, Err: errRetry}, fail(cause, nil, 1, 9*ms)},
+			{backoff.Event{Kind: backoff.Ended, At: 9 * ms, Attempt: 1, Err: errRetry}, fail(cause, nil, 1, 9*ms).with(backoff.Cut)},
 		})
 	})
 	t.Run("a success after a cancel is a success", func(t *testing.T) {
 		runSteps(t, backoff.Policy{}, []stepCase{
 			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
-			{backoff.Event{Kind: backoff.Ended, At: 9 * ms, Attempt: 1, Cause: cause}, backoff.Action{Kind: backoff.Finish}},
+			{backoff.Event{Kind: backoff.Ended, At: 9 * ms, Attempt: 1, Cause: cause}, backoff.Action{Kind: backoff.Finish, Outcome: backoff.Succeeded}},
 		})
 	})
 	t.Run("a cancel during a pause ends the call at once", func(t *testing.T) {
 		runSteps(t, backoff.Policy{Pause: time.Second, RetryIf: backoff.AnyError}, []stepCase{
 			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
-			{backoff.Event{Kind: backoff.Ended, At: ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: ms + time.Second}},
-			{backoff.Event{Kind: backoff.Canceled, At: 2 * ms, Cause: cause}, fail(cause, errRetry, 1, 2*ms)},
+			{backoff.Event{Kind: backoff.Ended, At: ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: ms + time.Second, Outcome: backoff.Failed}},
+			{backoff.Event{Kind: backoff.Canceled, At: 2 * ms, Cause: cause}, fail(cause, errRetry, 1, 2*ms).with(backoff.NoOutcome)},
 		})
 	})
 	t.Run("a cause at the end of a pause wins over starting", func(t *testing.T) {
 		runSteps(t, backoff.Policy{Pause: ms, RetryIf: backoff.AnyError}, []stepCase{
 			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1}},
-			{backoff.Event{Kind: backoff.Ended, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: ms}},
-			{backoff.Event{Kind: backoff.Fired, At: ms, Attempt: 2, Cause: cause}, fail(cause, errRetry, 1, ms)},
+			{backoff.Event{Kind: backoff.Ended, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: ms, Outcome: backoff.Failed}},
+			{backoff.Event{Kind: backoff.Fired, At: ms, Attempt: 2, Cause: cause}, fail(cause, errRetry, 1, ms).with(backoff.NoOutcome)},
 		})
 	})
 	t.Run("no overflow near the largest duration", func(t *testing.T) {
 		const huge = time.Duration(math.MaxInt64)
 		runSteps(t, backoff.Policy{AttemptTimeout: huge, Pause: huge, RetryIf: backoff.AnyError}, []stepCase{
 			{backoff.Event{Kind: backoff.Began}, backoff.Action{Kind: backoff.Start, Attempt: 1, Until: huge, Cut: backoff.ErrAttemptTimeout}},
-			{backoff.Event{Kind: backoff.Ended, At: time.Hour, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: huge}},
+			{backoff.Event{Kind: backoff.Ended, At: time.Hour, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: huge, Outcome: backoff.Failed}},
 		})
 	})
 }
