@@ -33,9 +33,9 @@ import (
 
 var (
 	fcEpoch    = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	fcErrBoom  = errors.New("fc: boom")
-	fcErrFlaky = errors.New("fc: flaky")
-	fcErrStop  = errors.New("fc: stopped by the caller")
+	errFCBoom  = errors.New("fc: boom")
+	errFCFlaky = errors.New("fc: flaky")
+	errFCStop  = errors.New("fc: stopped by the caller")
 )
 
 // fcStep is one call of the Observer: an event and the action it led to.
@@ -345,21 +345,21 @@ func TestFakeClock_pausesThenSuccess(t *testing.T) {
 		AttemptTimeout: 10 * time.Second,
 		Pause:          time.Second,
 		MaxTries:       5,
-		RetryIf:        backoff.On(fcErrBoom),
+		RetryIf:        backoff.On(errFCBoom),
 	}, op.fn)
 
 	s := h.expect(backoff.Event{Kind: backoff.Began},
 		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 10 * time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 300*ms)
-	op.reply(fcErrBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 300 * ms, Err: fcErrBoom},
+	op.reply(errFCBoom)
+	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 300 * ms, Err: errFCBoom},
 		backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 1300 * ms})
 	h.fire(s)
 	s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 1300 * ms},
 		backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 11300 * ms, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 200*ms)
-	op.reply(fcErrBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 2, At: 1500 * ms, Err: fcErrBoom},
+	op.reply(errFCBoom)
+	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 2, At: 1500 * ms, Err: errFCBoom},
 		backoff.Action{Kind: backoff.Pause, Attempt: 3, Until: 2500 * ms})
 	h.fire(s)
 	s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 3, At: 2500 * ms},
@@ -450,14 +450,14 @@ func TestFakeClock_deadlineCutsAttempt(t *testing.T) {
 		AttemptTimeout: 3 * time.Second,
 		Deadline:       5 * time.Second,
 		Pause:          time.Second,
-		RetryIf:        backoff.On(fcErrBoom),
+		RetryIf:        backoff.On(errFCBoom),
 	}, op.fn)
 
 	s := h.expect(backoff.Event{Kind: backoff.Began},
 		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 3 * time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 1500*ms)
-	op.reply(fcErrBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 1500 * ms, Err: fcErrBoom},
+	op.reply(errFCBoom)
+	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 1500 * ms, Err: errFCBoom},
 		backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 2500 * ms})
 	h.fire(s)
 	// min(2.5s+3s, 5s): the deadline ends attempt 2.
@@ -469,7 +469,7 @@ func TestFakeClock_deadlineCutsAttempt(t *testing.T) {
 		backoff.Action{Kind: backoff.Finish})
 	_, err := fcFinished(h, s, done)
 
-	fcWantError(t, err, backoff.ErrDeadline, fcErrBoom, 2, 5*time.Second)
+	fcWantError(t, err, backoff.ErrDeadline, errFCBoom, 2, 5*time.Second)
 	if op.calls != 2 {
 		t.Errorf("fn called %d times, want 2", op.calls)
 	}
@@ -504,17 +504,17 @@ func TestFakeClock_noSleepIntoDeadline(t *testing.T) {
 			s := h.expect(backoff.Event{Kind: backoff.Began},
 				backoff.Action{Kind: backoff.Start, Attempt: 1, Until: deadline, Cut: backoff.ErrDeadline})
 			h.elapse(s, c.d1)
-			op.reply(fcErrBoom)
+			op.reply(errFCBoom)
 			e1 := c.d1
-			s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: e1, Err: fcErrBoom},
+			s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: e1, Err: errFCBoom},
 				backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: e1 + pause})
 			h.fire(s)
 			s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: e1 + pause},
 				backoff.Action{Kind: backoff.Start, Attempt: 2, Until: deadline, Cut: backoff.ErrDeadline})
 			h.elapse(s, c.d2)
-			op.reply(fcErrFlaky)
+			op.reply(errFCFlaky)
 			e2 := e1 + pause + c.d2
-			ended := backoff.Event{Kind: backoff.Ended, Attempt: 2, At: e2, Err: fcErrFlaky}
+			ended := backoff.Event{Kind: backoff.Ended, Attempt: 2, At: e2, Err: errFCFlaky}
 
 			if e2+pause < deadline {
 				// The pause fits: it is slept, then the deadline cuts attempt 3.
@@ -527,7 +527,7 @@ func TestFakeClock_noSleepIntoDeadline(t *testing.T) {
 				s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 3, At: deadline, Err: backoff.ErrDeadline},
 					backoff.Action{Kind: backoff.Finish})
 				_, err := fcFinished(h, s, done)
-				fcWantError(t, err, backoff.ErrDeadline, fcErrFlaky, 3, deadline)
+				fcWantError(t, err, backoff.ErrDeadline, errFCFlaky, 3, deadline)
 				if op.calls != 3 {
 					t.Errorf("fn called %d times, want 3", op.calls)
 				}
@@ -536,7 +536,7 @@ func TestFakeClock_noSleepIntoDeadline(t *testing.T) {
 				// No pointless sleep: Finish at once, the clock untouched.
 				s = h.expect(ended, backoff.Action{Kind: backoff.Finish})
 				_, err := fcFinished(h, s, done)
-				fcWantError(t, err, backoff.ErrDeadline, fcErrFlaky, 2, e2)
+				fcWantError(t, err, backoff.ErrDeadline, errFCFlaky, 2, e2)
 				if got := h.now(); got != e2 {
 					t.Errorf("clock after Do: %v since the start, want %v", got, e2)
 				}
@@ -568,16 +568,16 @@ func TestFakeClock_cancelDuringPause(t *testing.T) {
 	s := h.expect(backoff.Event{Kind: backoff.Began},
 		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 400*ms)
-	op.reply(fcErrBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 400 * ms, Err: fcErrBoom},
+	op.reply(errFCBoom)
+	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 400 * ms, Err: errFCBoom},
 		backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 10400 * ms})
 	h.elapse(s, 3*time.Second)
-	cancel(fcErrStop)
-	s = h.expect(backoff.Event{Kind: backoff.Canceled, At: 3400 * ms, Cause: fcErrStop},
+	cancel(errFCStop)
+	s = h.expect(backoff.Event{Kind: backoff.Canceled, At: 3400 * ms, Cause: errFCStop},
 		backoff.Action{Kind: backoff.Finish})
 	_, err := fcFinished(h, s, done)
 
-	fcWantError(t, err, fcErrStop, fcErrBoom, 1, 3400*ms)
+	fcWantError(t, err, errFCStop, errFCBoom, 1, 3400*ms)
 	if got := h.now(); got != 3400*ms {
 		t.Errorf("clock after Do: %v since the start, want 3.4s", got)
 	}
@@ -605,26 +605,26 @@ func TestFakeClock_cancelDuringAttempt(t *testing.T) {
 	s := h.expect(backoff.Event{Kind: backoff.Began},
 		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 5 * time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, time.Second)
-	op.reply(fcErrBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: time.Second, Err: fcErrBoom},
+	op.reply(errFCBoom)
+	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: time.Second, Err: errFCBoom},
 		backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 2 * time.Second})
 	h.fire(s)
 	s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 2 * time.Second},
 		backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 7 * time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 1500*ms)
-	cancel(fcErrStop)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 2, At: 3500 * ms, Cause: fcErrStop},
+	cancel(errFCStop)
+	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 2, At: 3500 * ms, Cause: errFCStop},
 		backoff.Action{Kind: backoff.Finish})
 	_, err := fcFinished(h, s, done)
 
-	fcWantError(t, err, fcErrStop, fcErrBoom, 2, 3500*ms)
+	fcWantError(t, err, errFCStop, errFCBoom, 2, 3500*ms)
 	if op.calls != 2 {
 		t.Errorf("fn called %d times, want 2", op.calls)
 	}
 	v := op.views[1]
-	if !v.cut || v.errAtCut != context.Canceled || v.causeAtCut != fcErrStop {
+	if !v.cut || v.errAtCut != context.Canceled || v.causeAtCut != errFCStop {
 		t.Errorf("attempt 2 saw cut=%v ctx.Err()=%v cause=%v; want true, context.Canceled, %v",
-			v.cut, v.errAtCut, v.causeAtCut, fcErrStop)
+			v.cut, v.errAtCut, v.causeAtCut, errFCStop)
 	}
 	h.checkNoLeaks()
 }
@@ -633,14 +633,14 @@ func TestFakeClock_cancelDuringAttempt(t *testing.T) {
 func TestFakeClock_cancelledBeforeStart(t *testing.T) {
 	h := newFCHarness(t)
 	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(fcErrStop)
+	cancel(errFCStop)
 	op := newFCOp(h)
 	done := fcStart(h, ctx, backoff.Policy{AttemptTimeout: time.Second, MaxTries: 3, RetryIf: backoff.AnyError}, op.fn)
 
-	s := h.expect(backoff.Event{Kind: backoff.Began, Cause: fcErrStop}, backoff.Action{Kind: backoff.Finish})
+	s := h.expect(backoff.Event{Kind: backoff.Began, Cause: errFCStop}, backoff.Action{Kind: backoff.Finish})
 	_, err := fcFinished(h, s, done)
 
-	fcWantError(t, err, fcErrStop, nil, 0, 0)
+	fcWantError(t, err, errFCStop, nil, 0, 0)
 	if op.calls != 0 {
 		t.Errorf("fn called %d times, want 0", op.calls)
 	}
@@ -845,12 +845,12 @@ func TestFakeClock_abandon(t *testing.T) {
 			}
 			s := h.expect(backoff.Event{Kind: backoff.Began}, want)
 			h.elapse(s, 2*time.Second)
-			cancel(fcErrStop)
-			s = h.expect(backoff.Event{Kind: backoff.Canceled, At: 2 * time.Second, Cause: fcErrStop},
+			cancel(errFCStop)
+			s = h.expect(backoff.Event{Kind: backoff.Canceled, At: 2 * time.Second, Cause: errFCStop},
 				backoff.Action{Kind: backoff.Finish})
 			_, err := fcFinished(h, s, done)
 
-			fcWantError(t, err, fcErrStop, nil, 1, 2*time.Second)
+			fcWantError(t, err, errFCStop, nil, 1, 2*time.Second)
 			op.finish(h, 1)
 		})
 	}
