@@ -196,6 +196,11 @@ type Event struct {
 	Cause error
 }
 
+var eventNames = [...]string{"none", "began", "ended", "fired", "canceled"}
+
+// String returns the event kind's lower-case name.
+func (k EventKind) String() string { return name(eventNames[:], int(k), "EventKind") }
+
 // An ActionKind says what to do next.
 type ActionKind uint8
 
@@ -214,6 +219,11 @@ const (
 	// Finish: the call is over. Action.Err is nil on success, else an *Error.
 	Finish
 )
+
+var actionNames = [...]string{"wait", "start", "pause", "finish"}
+
+// String returns the action kind's lower-case name.
+func (k ActionKind) String() string { return name(actionNames[:], int(k), "ActionKind") }
 
 // An Action is the answer of [Execution.Step].
 type Action struct {
@@ -256,11 +266,14 @@ const (
 var outcomeNames = [...]string{"none", "succeeded", "failed", "rejected", "cut"}
 
 // String returns the outcome's lower-case name.
-func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
+func (o Outcome) String() string { return name(outcomeNames[:], int(o), "Outcome") }
+
+// name returns names[i], or "Type(i)" for a value without a name.
+func name(names []string, i int, typ string) string {
+	if i < len(names) {
+		return names[i]
 	}
-	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+	return typ + "(" + strconv.Itoa(i) + ")"
 }
 
 // phase is where an Execution is in a call.

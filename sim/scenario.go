@@ -1,0 +1,297 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/timebound/backoff"
+)
+
+// A Scenario is one call to simulate: the policy's numbers, a script for
+// its attempts, and when (if ever) the caller cancels. Its JSON form is
+// what trace headers carry and what backoffsim reads; durations are Go
+// duration strings ("150ms").
+//
+// How the policy classifies errors is fixed by the script: an attempt's
+// Outcome says what its error is to the policy (retryable, not retryable,
+// or retryable and a reason to give up), so no predicate needs encoding.
+type Scenario struct {
+	Name           string   `json:"name,omitempty"`
+	AttemptTimeout Duration `json:"attempt_timeout,omitempty"`
+	Deadline       Duration `json:"deadline,omitempty"`
+	Pause          Duration `json:"pause,omitempty"`
+	MaxTries       int      `json:"max_tries,omitempty"`
+	Abandon        bool     `json:"abandon,omitempty"`
+	// Attempts scripts attempt k as Attempts[k-1]; attempts beyond the
+	// script repeat its last entry. At least one is needed.
+	Attempts []Attempt `json:"attempts"`
+	// CancelAt, if set, is when the caller's context is cancelled (with
+	// cause ErrCanceled), as a time since the call began; 0: before it.
+	CancelAt *Duration `json:"cancel_at,omitempty"`
+	// Seed seeds anything random the simulation draws. Nothing does yet.
+	Seed uint64 `json:"seed,omitempty"`
+}
+
+// An Attempt scripts one attempt: it runs for Takes, then ends with its
+// Outcome, unless its context is done first; then it reacts as OnCancel says.
+type Attempt struct {
+	Takes    Duration `json:"takes,omitempty"`
+	Outcome  Kind     `json:"outcome"`
+	OnCancel Reaction `json:"on_cancel,omitempty"`
+	// Late is how long after its context is done the attempt returns,
+	// with OnCancel "late".
+	Late Duration `json:"late,omitempty"`
+}
+
+// A Kind is how an attempt ends, and so what the policy makes of it.
+type Kind string
+
+// The kinds of outcome.
+const (
+	OK           Kind = "ok"            // returns a value and no error
+	Retryable    Kind = "retryable"     // returns ErrRetryable: RetryIf retries it
+	NotRetryable Kind = "not-retryable" // returns ErrPermanent: RetryIf does not retry it
+	GiveUp       Kind = "give-up"       // returns ErrGiveUp: retried, but GiveUp says stop
+	Hang         Kind = "hang"          // never returns on its own
+)
+
+// A Reaction is what an attempt does when its context is done before it ends.
+type Reaction string
+
+// The reactions to cancellation.
+const (
+	AtOnce Reaction = "at-once" // returns ctx.Err() at once (the default)
+	Late   Reaction = "late"    // returns ctx.Err() Attempt.Late after
+	Ignore Reaction = "ignore"  // goes on as if nothing happened
+)
+
+// The errors a simulated operation returns, and the cause of a simulated
+// cancel. An executor driven by the same scenario must return the same
+// values for its trace to match the simulator's (see Scenario.Operation).
+var (
+	ErrRetryable = errors.New("sim: retryable error")
+	ErrPermanent = errors.New("sim: permanent error")
+	ErrGiveUp    = errors.New("sim: give-up error")
+	ErrCanceled  = errors.New("sim: canceled by the caller")
+)
+
+// Err returns the error an attempt of kind k returns, nil for OK and Hang.
+func (k Kind) Err() error {
+	switch k {
+	case Retryable:
+		return ErrRetryable
+	case NotRetryable:
+		return ErrPermanent
+	case GiveUp:
+		return ErrGiveUp
+	}
+	return nil
+}
+
+// A Duration is a time.Duration written in JSON as a Go duration string.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String returns the duration as time.Duration writes it.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes d as a string such as "1.5s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(d.String())), nil
+}
+
+// UnmarshalJSON reads a duration string such as "150ms" or "1h2m".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is a string such as \"150ms\", not %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("bad duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ReadScenario decodes one scenario from JSON, refusing unknown fields and
+// anything Validate refuses.
+func ReadScenario(r io.Reader) (Scenario, error) {
+	var sc Scenario
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sc); err != nil {
+		return Scenario{}, fmt.Errorf("sim: scenario: %w", err)
+	}
+	if dec.More() {
+		return Scenario{}, errors.New("sim: scenario: more than one JSON value")
+	}
+	return sc, sc.Validate()
+}
+
+// ParseScenario is ReadScenario on a byte slice.
+func ParseScenario(b []byte) (Scenario, error) { return ReadScenario(bytes.NewReader(b)) }
+
+// Validate reports what is wrong with sc, naming the field and the value:
+// a negative number, an unknown kind or reaction, a field that means
+// nothing where it is set, or an attempt that could never end.
+func (sc Scenario) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("sim: scenario: "+format, args...))
+	}
+	if err := sc.Policy().Validate(); err != nil {
+		for _, field := range []struct {
+			name string
+			d    Duration
+		}{{"attempt_timeout", sc.AttemptTimeout}, {"deadline", sc.Deadline}, {"pause", sc.Pause}} {
+			if field.d < 0 {
+				bad("%s is %v; want 0 (none) or more", field.name, field.d)
+			}
+		}
+		if sc.MaxTries < 0 {
+			bad("max_tries is %d; want 0 (no limit) or more", sc.MaxTries)
+		}
+	}
+	if sc.CancelAt != nil && *sc.CancelAt < 0 {
+		bad("cancel_at is %v; want 0 or more", *sc.CancelAt)
+	}
+	if len(sc.Attempts) == 0 {
+		bad("attempts is empty; script at least one")
+	}
+	limited := sc.AttemptTimeout > 0 || sc.Deadline > 0 || sc.CancelAt != nil
+	for i, a := range sc.Attempts {
+		at := func(format string, args ...any) {
+			bad("attempts[%d].%s", append([]any{i}, fmt.Sprintf(format, args...))...)
+		}
+		switch a.Outcome {
+		case OK, Retryable, NotRetryable, GiveUp:
+		case Hang:
+			if a.Takes != 0 {
+				at("takes is %v but the outcome is hang, which never ends by itself", a.Takes)
+			}
+			if !limited {
+				at("outcome is hang, but no attempt_timeout, deadline or cancel_at would ever end it")
+			}
+			if a.OnCancel == Ignore && !sc.Abandon {
+				at("outcome is hang and on_cancel is ignore: without abandon the call could never end")
+			}
+		case "":
+			at("outcome is missing; want ok, retryable, not-retryable, give-up or hang")
+		default:
+			at("outcome is %q; want ok, retryable, not-retryable, give-up or hang", a.Outcome)
+		}
+		if a.Takes < 0 {
+			at("takes is %v; want 0 or more", a.Takes)
+		}
+		switch a.OnCancel {
+		case "", AtOnce, Ignore:
+			if a.Late != 0 {
+				at("late is %v but on_cancel is not \"late\"", a.Late)
+			}
+		case Late:
+			if a.Late <= 0 {
+				at("on_cancel is late but late is %v; want more than 0", a.Late)
+			}
+		default:
+			at("on_cancel is %q; want at-once, late or ignore", a.OnCancel)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Policy returns the policy sc describes: its numbers, RetryIf true for
+// ErrRetryable and ErrGiveUp, and GiveUp true for ErrGiveUp.
+func (sc Scenario) Policy() backoff.Policy {
+	return backoff.Policy{
+		AttemptTimeout: sc.AttemptTimeout.D(),
+		Deadline:       sc.Deadline.D(),
+		Pause:          sc.Pause.D(),
+		MaxTries:       sc.MaxTries,
+		Abandon:        sc.Abandon,
+		RetryIf:        backoff.On(ErrRetryable, ErrGiveUp),
+		GiveUp:         backoff.On(ErrGiveUp),
+	}
+}
+
+// attempt returns the script of attempt k (from 1).
+func (sc *Scenario) attempt(k int) Attempt {
+	return sc.Attempts[min(k, len(sc.Attempts))-1]
+}
+
+// Operation returns an operation that acts out sc's script on the clock
+// clk (nil: the system clock), for driving the executor with the same
+// scenario as the simulator: attempt k waits for its Takes, then returns
+// its Outcome; if its context is done first it reacts as scripted. A
+// successful attempt returns its number.
+//
+// An attempt that hangs and ignores its context (legal only with Abandon)
+// waits until release is called; call it once the call has returned, so
+// that no goroutine is left behind. The operation is safe for the
+// overlapping attempts that Abandon makes.
+func (sc Scenario) Operation(clk backoff.Clock) (op func(context.Context) (int, error), release func()) {
+	var mu sync.Mutex
+	n := 0
+	released := make(chan struct{})
+	op = func(ctx context.Context) (int, error) {
+		mu.Lock()
+		n++
+		k := n
+		mu.Unlock()
+		a := sc.attempt(k)
+		var fired <-chan time.Time
+		if a.Outcome != Hang {
+			t := newTimer(clk, a.Takes.D())
+			defer t.Stop()
+			fired = t.Chan()
+		}
+		select {
+		case <-fired:
+			return result(k, a.Outcome)
+		case <-ctx.Done():
+		}
+		switch a.OnCancel {
+		case Ignore:
+			select {
+			case <-fired:
+				return result(k, a.Outcome)
+			case <-released:
+				return 0, ctx.Err()
+			}
+		case Late:
+			t := newTimer(clk, a.Late.D())
+			defer t.Stop()
+			<-t.Chan()
+		}
+		return 0, ctx.Err()
+	}
+	return op, sync.OnceFunc(func() { close(released) })
+}
+
+func newTimer(clk backoff.Clock, d time.Duration) clockwork.Timer {
+	if clk == nil {
+		return systemTimer{time.NewTimer(d)}
+	}
+	return clk.NewTimer(d)
+}
+
+type systemTimer struct{ *time.Timer }
+
+func (t systemTimer) Chan() <-chan time.Time { return t.C }
+
+func result(k int, kind Kind) (int, error) {
+	if kind == OK {
+		return k, nil
+	}
+	return 0, kind.Err()
+}

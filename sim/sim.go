@@ -1,0 +1,229 @@
+// Package sim simulates calls of backoff.Do in virtual time, writes their
+// traces, and replays traces, so that any run of the library can be
+// reproduced from a small file.
+//
+// Start with [Scenario] (a call to simulate: the policy's numbers and a
+// script for its attempts) and [Run]. Run drives the same pure decision
+// core that backoff.Do drives ([backoff.Execution]), with a heap of
+// (virtual time, sequence) events instead of timers and goroutines: no
+// clock is read, nothing is random, and the same scenario gives the same
+// [Result], byte for byte. The steps it reports are the ones an Observer of
+// backoff.Do sees for the same scenario (see [Scenario.Operation] and
+// [Recorder]), which is what makes a trace recorded from the executor
+// replay here ([Replay]).
+package sim
+
+import (
+	"container/heap"
+	"context"
+	"time"
+
+	"github.com/timebound/backoff"
+)
+
+// A Step is one step of a call: the event the decision core was given and
+// the action it answered with, as an Observer sees them.
+type Step struct {
+	Event  backoff.Event
+	Action backoff.Action
+}
+
+// A Result is what a simulated call did.
+type Result struct {
+	// Steps are the call's steps in order; a trace is these, encoded.
+	Steps []Step
+	// Value is the number of the attempt that succeeded; 0 if none did.
+	Value int
+	// Err is what the call returned: nil on success, else a *backoff.Error.
+	Err error
+	// Runaway is set when the call was stopped after MaxSteps steps
+	// without finishing (a zero pause, instant failures and no MaxTries
+	// make infinitely many attempts at one instant).
+	Runaway bool
+	// Ties are the instants at which two things the call waited for fell
+	// due together. The simulator takes the first scheduled; the executor
+	// on a real clock may see either first, so there its trace can differ.
+	Ties []time.Duration
+}
+
+// MaxSteps is the most steps Run takes before it reports a runaway.
+const MaxSteps = 10_000
+
+// Run simulates the call sc describes, after checking it with Validate.
+func Run(sc Scenario) (*Result, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	x, err := sc.Policy().Execution()
+	if err != nil {
+		return nil, err
+	}
+	s := &simulation{sc: &sc, x: x, res: &Result{}}
+	s.run()
+	return s.res, nil
+}
+
+// simulation is one simulated call.
+type simulation struct {
+	sc  *Scenario
+	x   backoff.Execution
+	res *Result
+	q   queue
+	seq uint64 // the sequence number of the next event scheduled
+	gen int    // events of older generations are stale: the executor no longer waits for them
+}
+
+// event is a scheduled event: what the executor would report, and when.
+type event struct {
+	e     backoff.Event
+	seq   uint64
+	gen   int
+	value int // what a successful attempt returned
+}
+
+func (s *simulation) run() {
+	e := backoff.Event{Kind: backoff.Began, Cause: s.cause(0)}
+	value := 0
+	for range MaxSteps {
+		a := s.x.Step(e)
+		s.res.Steps = append(s.res.Steps, Step{e, a})
+		s.gen++
+		switch a.Kind {
+		case backoff.Finish:
+			s.res.Err = a.Err
+			if a.Err == nil {
+				s.res.Value = value
+			}
+			return
+		case backoff.Start:
+			s.start(e.At, a)
+		case backoff.Pause:
+			s.pause(a)
+		default:
+			// The simulator reports only what the executor would, and the
+			// core answers Wait to nothing the executor reports.
+			panic("sim: the decision core answered Wait to " + e.Kind.String())
+		}
+		next := s.next()
+		e, value = next.e, next.value
+	}
+	s.res.Runaway = true
+}
+
+// cause is the cause a driver sees at t: ErrCanceled once the caller has
+// cancelled, else nil.
+func (s *simulation) cause(t time.Duration) error {
+	if c := s.sc.CancelAt; c != nil && c.D() <= t {
+		return ErrCanceled
+	}
+	return nil
+}
+
+// forever stands for "never" among instants.
+const forever = time.Duration(1<<63 - 1)
+
+// start schedules what ends attempt a.Attempt, started at now: what the
+// executor would see first, given the script.
+func (s *simulation) start(now time.Duration, a backoff.Action) {
+	script := s.sc.attempt(a.Attempt)
+	natural := forever // when the attempt returns by itself
+	if script.Outcome != Hang {
+		natural = now + script.Takes.D()
+	}
+	done, byCaller := forever, false // when its context is done, and by whom
+	if a.Cut != nil {
+		done = a.Until
+	}
+	if c := s.sc.CancelAt; c != nil && c.D() <= done {
+		if c.D() == done && a.Cut != nil {
+			s.tie(done) // the cut and the cancel
+		}
+		done, byCaller = c.D(), true
+	}
+	v, err := result(a.Attempt, script.Outcome)
+	if natural <= done {
+		if natural == done {
+			s.tie(done) // the attempt's return and its context
+		}
+		s.schedule(backoff.Event{Kind: backoff.Ended, At: natural, Attempt: a.Attempt, Err: err, Cause: s.cause(natural)}, v)
+		return
+	}
+	if s.sc.Abandon {
+		// The executor stops waiting when the context is done.
+		if byCaller {
+			s.schedule(backoff.Event{Kind: backoff.Canceled, At: done, Cause: ErrCanceled}, 0)
+		} else {
+			s.schedule(backoff.Event{Kind: backoff.Fired, At: done, Attempt: a.Attempt}, 0)
+		}
+		return
+	}
+	// Cooperative: the attempt ends when the operation returns.
+	ctxErr := context.DeadlineExceeded
+	if byCaller {
+		ctxErr = context.Canceled
+	}
+	var end time.Duration
+	switch script.OnCancel {
+	case Ignore:
+		end = natural // finite: Validate refuses a hang that ignores its context here
+	case Late:
+		end, v, err = done+script.Late.D(), 0, ctxErr
+	default:
+		end, v, err = done, 0, ctxErr
+	}
+	s.schedule(backoff.Event{Kind: backoff.Ended, At: end, Attempt: a.Attempt, Err: err, Cause: s.cause(end)}, v)
+}
+
+// pause schedules the end of the pause a, or the caller's cancel before it.
+func (s *simulation) pause(a backoff.Action) {
+	if c := s.sc.CancelAt; c != nil && c.D() <= a.Until {
+		if c.D() == a.Until {
+			s.tie(a.Until) // the pause's end and the cancel
+		} else {
+			s.schedule(backoff.Event{Kind: backoff.Canceled, At: c.D(), Cause: ErrCanceled}, 0)
+			return
+		}
+	}
+	s.schedule(backoff.Event{Kind: backoff.Fired, At: a.Until, Attempt: a.Attempt, Cause: s.cause(a.Until)}, 0)
+}
+
+func (s *simulation) tie(t time.Duration) {
+	if n := len(s.res.Ties); n == 0 || s.res.Ties[n-1] != t {
+		s.res.Ties = append(s.res.Ties, t)
+	}
+}
+
+func (s *simulation) schedule(e backoff.Event, value int) {
+	heap.Push(&s.q, event{e: e, seq: s.seq, gen: s.gen, value: value})
+	s.seq++
+}
+
+// next pops the earliest event the executor still waits for; stale ones
+// (of an older generation) are dropped, as the executor stops their timers.
+func (s *simulation) next() event {
+	for {
+		ev := heap.Pop(&s.q).(event)
+		if ev.gen == s.gen {
+			return ev
+		}
+	}
+}
+
+// queue is a heap of events ordered by (time, sequence).
+type queue []event
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, j int) bool {
+	if q[i].e.At != q[j].e.At {
+		return q[i].e.At < q[j].e.At
+	}
+	return q[i].seq < q[j].seq
+}
+func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(event)) }
+func (q *queue) Pop() any {
+	old := *q
+	ev := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return ev
+}

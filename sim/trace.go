@@ -1,0 +1,263 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/timebound/backoff"
+)
+
+// A trace is JSON Lines: a header line carrying the format, its version
+// and the whole scenario, then one line per step with its virtual time:
+//
+//	{"format":"backoff-trace","version":1,"scenario":{...}}
+//	{"at":"0s","event":"began","action":"start","attempt":1,"until":"100ms","cut":"attempt timeout"}
+//	{"at":"100ms","event":"ended","attempt":1,"err":"context deadline exceeded","outcome":"failed","action":"pause","next":2,"until":"150ms"}
+//	...
+//	{"at":"1s","event":"ended","attempt":7,...,"action":"finish","reason":"backoff: deadline exceeded","last":"backoff: attempt timed out","attempts":7,"elapsed":"1s"}
+//
+// The same scenario always gives the same bytes.
+
+// Format and Version name the trace format in a trace's header.
+const (
+	Format  = "backoff-trace"
+	Version = 1
+)
+
+type header struct {
+	Format   string   `json:"format"`
+	Version  int      `json:"version"`
+	Scenario Scenario `json:"scenario"`
+}
+
+// A Line is one step of a trace, as written.
+type Line struct {
+	At Duration `json:"at"`
+	// The event.
+	Event   string `json:"event"`
+	Attempt int    `json:"attempt,omitempty"` // ended, fired: the attempt or the timer's tag
+	Err     string `json:"err,omitempty"`     // ended: what the attempt returned
+	Cause   string `json:"cause,omitempty"`   // the caller's context is done, with this cause
+	Outcome string `json:"outcome,omitempty"` // what the core made of the attempt's end
+	// The action.
+	Action   string    `json:"action"`
+	Next     int       `json:"next,omitempty"`     // start: the attempt; pause: the attempt it leads to
+	Until    *Duration `json:"until,omitempty"`    // start (with a cut), pause
+	Cut      string    `json:"cut,omitempty"`      // start: what ends the attempt at until
+	Reason   string    `json:"reason,omitempty"`   // finish without success
+	Last     string    `json:"last,omitempty"`     // finish: the last failure
+	Attempts int       `json:"attempts,omitempty"` // finish without success
+	Elapsed  *Duration `json:"elapsed,omitempty"`  // finish without success
+}
+
+// LineOf returns the trace line of a step.
+func LineOf(s Step) Line {
+	e, a := s.Event, s.Action
+	l := Line{At: Duration(e.At), Event: e.Kind.String(), Attempt: e.Attempt, Action: a.Kind.String()}
+	if e.Err != nil {
+		l.Err = e.Err.Error()
+	}
+	if e.Cause != nil {
+		l.Cause = e.Cause.Error()
+	}
+	if a.Outcome != backoff.NoOutcome {
+		l.Outcome = a.Outcome.String()
+	}
+	switch a.Kind {
+	case backoff.Start:
+		l.Next = a.Attempt
+		if a.Cut != nil {
+			until := Duration(a.Until)
+			l.Until, l.Cut = &until, cutName(a.Cut)
+		}
+	case backoff.Pause:
+		until := Duration(a.Until)
+		l.Next, l.Until = a.Attempt, &until
+	case backoff.Finish:
+		var be *backoff.Error
+		if errors.As(a.Err, &be) {
+			elapsed := Duration(be.Elapsed)
+			l.Reason, l.Attempts, l.Elapsed = be.Reason.Error(), be.Attempts, &elapsed
+			if be.Last != nil {
+				l.Last = be.Last.Error()
+			}
+		}
+	}
+	return l
+}
+
+func cutName(cut error) string {
+	switch cut {
+	case backoff.ErrAttemptTimeout:
+		return "attempt timeout"
+	case backoff.ErrDeadline:
+		return "deadline"
+	}
+	return cut.Error()
+}
+
+// Encode returns the trace of sc's steps: the header, then one line each.
+func Encode(sc Scenario, steps []Step) []byte {
+	var b bytes.Buffer
+	WriteTrace(&b, sc, steps) // a bytes.Buffer does not fail
+	return b.Bytes()
+}
+
+// WriteTrace writes the trace of sc's steps to w.
+func WriteTrace(w io.Writer, sc Scenario, steps []Step) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	if err := enc.Encode(header{Format, Version, sc}); err != nil {
+		return err
+	}
+	for _, s := range steps {
+		if err := enc.Encode(LineOf(s)); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// A Trace is a trace as read: its scenario and its lines.
+type Trace struct {
+	Scenario Scenario
+	Lines    []Line
+}
+
+// ReadTrace reads a trace, refusing a header of another format or
+// version, unknown fields, and a scenario Validate refuses.
+func ReadTrace(r io.Reader) (*Trace, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("sim: trace: %w", err)
+		}
+		return nil, errors.New("sim: trace: empty: want a header line first")
+	}
+	var h header
+	if err := strictUnmarshal(sc.Bytes(), &h); err != nil {
+		return nil, fmt.Errorf("sim: trace: line 1 (the header): %w", err)
+	}
+	if h.Format != Format || h.Version != Version {
+		return nil, fmt.Errorf("sim: trace: line 1: format %q version %d; want %q version %d", h.Format, h.Version, Format, Version)
+	}
+	if err := h.Scenario.Validate(); err != nil {
+		return nil, fmt.Errorf("sim: trace: line 1: %w", err)
+	}
+	t := &Trace{Scenario: h.Scenario}
+	for n := 2; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var l Line
+		if err := strictUnmarshal(sc.Bytes(), &l); err != nil {
+			return nil, fmt.Errorf("sim: trace: line %d: %w", n, err)
+		}
+		t.Lines = append(t.Lines, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("sim: trace: %w", err)
+	}
+	return t, nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value on the line")
+	}
+	return nil
+}
+
+// A Divergence is the first line where a replayed trace differs from the
+// recorded one. Index counts steps from 0 (the trace's line Index+2); a
+// missing line is nil.
+type Divergence struct {
+	Index    int
+	Recorded *Line
+	Replayed *Line
+}
+
+func (d *Divergence) Error() string {
+	show := func(l *Line) string {
+		if l == nil {
+			return "(no line)"
+		}
+		b, _ := json.Marshal(l)
+		return string(b)
+	}
+	return fmt.Sprintf("sim: replay diverges at step %d (line %d)\n  recorded: %s\n  replayed: %s", d.Index, d.Index+2, show(d.Recorded), show(d.Replayed))
+}
+
+// Replay re-simulates the trace's scenario and compares the steps line by
+// line. It returns nil when they are identical, a *Divergence at the first
+// difference, or an error if the trace cannot be read.
+func Replay(r io.Reader) error {
+	t, err := ReadTrace(r)
+	if err != nil {
+		return err
+	}
+	res, err := Run(t.Scenario)
+	if err != nil {
+		return err
+	}
+	return Compare(t.Lines, res.Steps)
+}
+
+// Compare returns the first difference between recorded lines and the
+// lines of steps, as a *Divergence, or nil if there is none.
+func Compare(recorded []Line, steps []Step) error {
+	for i := range max(len(recorded), len(steps)) {
+		var rec, rep *Line
+		if i < len(recorded) {
+			rec = &recorded[i]
+		}
+		if i < len(steps) {
+			l := LineOf(steps[i])
+			rep = &l
+		}
+		if rec == nil || rep == nil || !sameLine(*rec, *rep) {
+			return &Divergence{Index: i, Recorded: rec, Replayed: rep}
+		}
+	}
+	return nil
+}
+
+func sameLine(a, b Line) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+// A Recorder is an Observer that keeps the steps of one call, to write
+// them as a trace or compare them with a simulation. Give each call its
+// own Recorder (copy the Policy and set its Observer). It is safe for
+// concurrent use.
+type Recorder struct {
+	mu    sync.Mutex
+	steps []Step
+}
+
+// Observe records a step.
+func (r *Recorder) Observe(e backoff.Event, a backoff.Action) {
+	r.mu.Lock()
+	r.steps = append(r.steps, Step{e, a})
+	r.mu.Unlock()
+}
+
+// Steps returns a copy of the steps recorded so far.
+func (r *Recorder) Steps() []Step {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Step(nil), r.steps...)
+}
