@@ -235,9 +235,10 @@ func (sc *Scenario) attempt(k int) Attempt {
 // its Outcome; if its context is done first it reacts as scripted. A
 // successful attempt returns its number.
 //
-// An attempt that hangs and ignores its context (legal only with Abandon)
-// waits until release is called; call it once the call has returned, so
-// that no goroutine is left behind. The operation is safe for the
+// With Abandon, an abandoned attempt may still be waiting (for its late
+// return, or forever if it hangs and ignores its context) when the call
+// returns: call release then, and it returns at once, so that no goroutine
+// is left behind. The operation is safe for the
 // overlapping attempts that Abandon makes.
 func (sc Scenario) Operation(clk backoff.Clock) (op func(context.Context) (int, error), release func()) {
 	var mu sync.Mutex
@@ -271,7 +272,10 @@ func (sc Scenario) Operation(clk backoff.Clock) (op func(context.Context) (int, 
 		case Late:
 			t := newTimer(clk, a.Late.D())
 			defer t.Stop()
-			<-t.Chan()
+			select {
+			case <-t.Chan():
+			case <-released:
+			}
 		}
 		return 0, ctx.Err()
 	}

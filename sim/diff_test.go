@@ -1,0 +1,212 @@
+package sim_test
+
+// The differential test: the same scenario through the simulator and
+// through the executor (backoff.Do), which must report the same steps.
+// The executor runs twice: on the system clock inside a testing/synctest
+// bubble, and on a clockwork fake clock. This is what makes the simulator
+// trustworthy: it and the executor obey the same decision core, and this
+// test shows that they also feed it the same events at the same instants.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim"
+)
+
+const ms = time.Millisecond
+
+func dur(d time.Duration) sim.Duration { return sim.Duration(d) }
+
+// grid returns scenarios that combine small policies with small scripts,
+// chosen so that limits fall both between and exactly on events.
+func grid() []sim.Scenario {
+	scripts := [][]sim.Attempt{
+		{{Takes: dur(30 * ms), Outcome: sim.OK}},
+		{{Takes: dur(40 * ms), Outcome: sim.Retryable}, {Takes: dur(20 * ms), Outcome: sim.OK}},
+		{{Takes: dur(40 * ms), Outcome: sim.Retryable}},
+		{{Outcome: sim.Hang}, {Takes: dur(10 * ms), Outcome: sim.OK}},
+		{{Outcome: sim.Hang, OnCancel: sim.Late, Late: dur(15 * ms)}, {Takes: dur(100 * ms), Outcome: sim.Retryable}},
+		{{Takes: dur(150 * ms), Outcome: sim.Retryable, OnCancel: sim.Ignore}},
+		{{Takes: dur(60 * ms), Outcome: sim.Retryable}, {Takes: dur(10 * ms), Outcome: sim.GiveUp}},
+		{{Takes: dur(20 * ms), Outcome: sim.Retryable}, {Takes: dur(500 * ms), Outcome: sim.NotRetryable}},
+	}
+	var out []sim.Scenario
+	for _, at := range []time.Duration{0, 70 * ms, 100 * ms} {
+		for _, dl := range []time.Duration{0, 230 * ms, 300 * ms} {
+			for _, pause := range []time.Duration{0, 25 * ms} {
+				for _, tries := range []int{0, 3} {
+					for _, abandon := range []bool{false, true} {
+						for ci, cancel := range []*sim.Duration{nil, ptr(dur(0)), ptr(dur(95 * ms))} {
+							for si, script := range scripts {
+								sc := sim.Scenario{
+									Name:           fmt.Sprintf("at=%v,dl=%v,pause=%v,tries=%d,abandon=%v,cancel#%d,script#%d", at, dl, pause, tries, abandon, ci, si),
+									AttemptTimeout: dur(at), Deadline: dur(dl), Pause: dur(pause), MaxTries: tries,
+									Abandon: abandon, Attempts: script, CancelAt: cancel,
+								}
+								if sc.Validate() == nil {
+									out = append(out, sc)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestDifferential(t *testing.T) {
+	compared, ties := 0, 0
+	for _, sc := range grid() {
+		want, err := sim.Run(sc)
+		if err != nil {
+			t.Fatalf("%s: %v", sc.Name, err)
+		}
+		if want.Runaway {
+			continue // the executor would spin at one instant forever
+		}
+		if len(want.Ties) > 0 {
+			ties++ // the executor may see either event first: see TestDifferential_ties
+			continue
+		}
+		compared++
+		for _, driver := range []struct {
+			name string
+			run  func(*testing.T, sim.Scenario, *sim.Result) ([]sim.Step, int, error)
+		}{{"synctest", runSynctest}, {"fakeclock", runFakeClock}} {
+			steps, v, err := driver.run(t, sc, want)
+			if d := sim.Compare(lines(want.Steps), steps); d != nil {
+				t.Fatalf("%s through the executor (%s) differs from the simulator (recorded = simulator, replayed = executor):\n%v\nsimulated trace:\n%s", sc.Name, driver.name, d, sim.Encode(sc, want.Steps))
+			}
+			if v != want.Value || fmt.Sprint(err) != fmt.Sprint(want.Err) {
+				t.Fatalf("%s (%s): Do returned %d, %v; the simulator %d, %v", sc.Name, driver.name, v, err, want.Value, want.Err)
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Errorf("only %d scenarios compared (%d with ties skipped); the grid should give more than 1000", compared, ties)
+	}
+	t.Logf("%d scenarios gave identical traces through the simulator and both executors; %d with same-instant ties were left to TestDifferential_ties", compared, ties)
+}
+
+// TestDifferential_ties runs the scenarios where two things fall due at
+// one instant. The executor may see either first, so its trace may differ
+// from the simulator's; but the call's result must be one of the results
+// the two orders give, and the executor must finish at the same instant.
+func TestDifferential_ties(t *testing.T) {
+	n := 0
+	for _, sc := range grid() {
+		want, _ := sim.Run(sc)
+		if want.Runaway || len(want.Ties) == 0 {
+			continue
+		}
+		n++
+		steps, _, _ := runSynctest(t, sc, want)
+		last := steps[len(steps)-1]
+		wantLast := want.Steps[len(want.Steps)-1]
+		if last.Action.Kind != backoff.Finish || last.Event.At != wantLast.Event.At {
+			t.Fatalf("%s: the executor finished at %v with %v; the simulator at %v", sc.Name, last.Event.At, last.Action.Kind, wantLast.Event.At)
+		}
+	}
+	t.Logf("%d scenarios with ties ended at the simulated instant", n)
+}
+
+func lines(steps []sim.Step) []sim.Line {
+	out := make([]sim.Line, len(steps))
+	for i, s := range steps {
+		out[i] = sim.LineOf(s)
+	}
+	return out
+}
+
+// cancelled returns a context that the caller cancels (with cause
+// sim.ErrCanceled) at sc.CancelAt on the clock that after uses.
+func cancelled(sc sim.Scenario, after func(time.Duration, func())) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	if sc.CancelAt != nil {
+		if sc.CancelAt.D() == 0 {
+			cancel(sim.ErrCanceled)
+		} else {
+			after(sc.CancelAt.D(), func() { cancel(sim.ErrCanceled) })
+		}
+	}
+	return ctx, func() { cancel(nil) }
+}
+
+// runSynctest runs sc through backoff.Do on the system clock in a bubble.
+func runSynctest(t *testing.T, sc sim.Scenario, _ *sim.Result) (steps []sim.Step, v int, err error) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec sim.Recorder
+		p := sc.Policy()
+		p.Observer = &rec
+		op, release := sc.Operation(nil)
+		ctx, cancel := cancelled(sc, func(d time.Duration, f func()) { time.AfterFunc(d, f) })
+		defer cancel()
+		v, err = backoff.Do(ctx, p, op)
+		release()
+		time.Sleep(time.Hour) // abandoned attempts end inside the bubble
+		steps = rec.Steps()
+	})
+	return steps, v, err
+}
+
+// runFakeClock runs sc through backoff.Do on a clockwork fake clock. The
+// fake clock is made inside a synctest bubble only so that synctest.Wait
+// can say when every goroutine is blocked (the executor on its select, the
+// operation on its timer, clockwork's AfterFunc goroutines done): the
+// handshake before each Advance. Time moves only by Advance, to each
+// instant at which the simulator says something happens.
+func runFakeClock(t *testing.T, sc sim.Scenario, want *sim.Result) (steps []sim.Step, v int, err error) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		var rec sim.Recorder
+		p := sc.Policy()
+		p.Clock, p.Observer = fc, &rec
+		op, release := sc.Operation(fc)
+		ctx, cancel := cancelled(sc, func(d time.Duration, f func()) { fc.AfterFunc(d, f) })
+		defer cancel()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			v, err = backoff.Do(ctx, p, op)
+		}()
+		start := fc.Now()
+		for _, at := range instants(sc, want) {
+			synctest.Wait()
+			fc.Advance(at - fc.Since(start))
+		}
+		<-done
+		release()
+		synctest.Wait()
+		steps = rec.Steps()
+	})
+	return steps, v, err
+}
+
+// instants returns, in order, every instant at which something is due in
+// the simulated call: each step's time, each cut and pause end, the
+// cancel, and when each cut attempt's late return is due.
+func instants(sc sim.Scenario, res *sim.Result) []time.Duration {
+	var ts []time.Duration
+	for _, s := range res.Steps {
+		ts = append(ts, s.Event.At)
+		if s.Action.Kind == backoff.Pause || s.Action.Cut != nil {
+			ts = append(ts, s.Action.Until)
+		}
+	}
+	if sc.CancelAt != nil {
+		ts = append(ts, sc.CancelAt.D())
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
+}
