@@ -1,0 +1,125 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/timebound/backoff"
+)
+
+// ScenarioOf returns a scenario that, simulated, takes the same steps as
+// the recorded call under p took: p's numbers, and a script for each
+// attempt read off the steps. How the core classified each attempt's end
+// (its Outcome) gives the attempt's kind; an attempt that did not return
+// by itself before it was cut becomes a hang that returns as late as it
+// did; the first time the steps show the caller's context done becomes
+// CancelAt.
+//
+// The simulated errors are the canonical ones (ErrRetryable...), not the
+// recorded texts: compare the two with a recorded trace's shape, as Replay
+// does for a trace whose header says it was recorded.
+func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
+	sc := Scenario{
+		AttemptTimeout: Duration(p.AttemptTimeout), Deadline: Duration(p.Deadline),
+		Pause: Duration(p.Pause), MaxTries: p.MaxTries, Abandon: p.Abandon,
+	}
+	cancelAt := func(t time.Duration) {
+		if sc.CancelAt == nil {
+			d := Duration(t)
+			sc.CancelAt = &d
+		}
+	}
+	var start Step // the Start step of the attempt running, if any
+	running := false
+	for i, s := range steps {
+		e, a := s.Event, s.Action
+		switch {
+		case e.Kind == backoff.Began:
+			if e.Cause != nil {
+				cancelAt(0)
+			}
+		case running && e.Kind == backoff.Ended && e.Attempt == start.Action.Attempt:
+			sc.Attempts = append(sc.Attempts, ended(start, s, cancelAt))
+			running = false
+		case running && (e.Kind == backoff.Fired || e.Kind == backoff.Canceled):
+			// With Abandon: cut before it returned.
+			sc.Attempts = append(sc.Attempts, Attempt{Outcome: Hang})
+			if e.Kind == backoff.Canceled {
+				cancelAt(e.At)
+			}
+			running = false
+		case e.Kind == backoff.Canceled || e.Cause != nil:
+			cancelAt(e.At) // during a pause, or at its very end
+		case e.Kind != backoff.Fired:
+			return Scenario{}, fmt.Errorf("sim: step %d: %v of no attempt running", i, e.Kind)
+		}
+		if a.Kind == backoff.Start {
+			start, running = s, true
+		}
+	}
+	if len(sc.Attempts) == 0 {
+		sc.Attempts = []Attempt{{Outcome: OK}} // never called: any script will do
+	}
+	return sc, sc.Validate()
+}
+
+// ended returns the script of an attempt that started at start and whose
+// end the core saw as end.
+func ended(start, end Step, cancelAt func(time.Duration)) Attempt {
+	s, e, a := start.Action, end.Event, end.Action
+	takes := Duration(e.At - start.Event.At)
+	cutAt := s.Cut != nil && e.At >= s.Until
+	switch a.Outcome {
+	case backoff.Succeeded:
+		if e.Cause != nil {
+			cancelAt(e.At)
+		}
+		return Attempt{Takes: takes, Outcome: OK}
+	case backoff.Rejected:
+		return Attempt{Takes: takes, Outcome: NotRetryable}
+	case backoff.Failed:
+		if !cutAt {
+			if a.Kind == backoff.Finish && errors.Is(a.Err, backoff.ErrGaveUp) {
+				return Attempt{Takes: takes, Outcome: GiveUp}
+			}
+			return Attempt{Takes: takes, Outcome: Retryable}
+		}
+	case backoff.Cut:
+		if e.Cause != nil {
+			cancelAt(e.At)
+		}
+		if !cutAt {
+			return Attempt{Outcome: Hang} // cut by the cancel: returned at once
+		}
+	}
+	// Cut by its time limit: it returned when it did after the cut.
+	if late := e.At - s.Until; late > 0 {
+		return Attempt{Outcome: Hang, OnCancel: Late, Late: Duration(late)}
+	}
+	return Attempt{Outcome: Hang}
+}
+
+// WriteTrace writes the recorded steps as a trace whose header carries the
+// scenario ScenarioOf derives from them under p, marked as recorded.
+func (r *Recorder) WriteTrace(w io.Writer, p backoff.Policy) error {
+	steps := r.Steps()
+	sc, err := ScenarioOf(p, steps)
+	if err != nil {
+		return err
+	}
+	return writeTrace(w, header{Format, Version, true, sc}, steps)
+}
+
+// shape returns l without the texts that come from the operation or the
+// caller (its errors and its cancel cause): what a simulation of a
+// recorded call can reproduce.
+func shape(l Line) Line {
+	l.Err, l.Cause, l.Last = "", "", ""
+	if !strings.HasPrefix(l.Reason, "backoff: ") {
+		l.Reason = ""
+	}
+	return l
+}
