@@ -1,0 +1,168 @@
+package proptest_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/proptest"
+	"pgregory.net/rapid"
+)
+
+// coreMachine feeds the pure decision core arbitrary events in arbitrary
+// orders: the ones a driver would report (an attempt ends, a timer fires,
+// the caller cancels) and stale ones (a result of an attempt that is not
+// running, a timer of another tag, anything after the end). A shadow
+// Execution gets only the live events; the two must always agree, so a
+// stale event is shown to change nothing.
+type coreMachine struct {
+	p      backoff.Policy
+	x      backoff.Execution // gets every event
+	shadow backoff.Execution // gets only the live ones
+	now    time.Duration
+	last   backoff.Action // the last live action
+	starts int
+}
+
+func newCoreMachine(t *rapid.T) *coreMachine {
+	p := proptest.Policy().Draw(t, "policy")
+	x, err := p.Execution()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &coreMachine{p: p, x: x, shadow: x}
+	m.live(t, backoff.Event{Kind: backoff.Began})
+	return m
+}
+
+var drawnErrs = []error{proptest.ErrA, proptest.ErrB, errors.New("other"), nil}
+
+// live gives both executions a live event and checks they agree.
+func (m *coreMachine) live(t *rapid.T, e backoff.Event) {
+	a, b := m.x.Step(e), m.shadow.Step(e)
+	if !sameAction(a, b) {
+		t.Fatalf("after stale events the core answers %+v, without them %+v", a, b)
+	}
+	if e.At > m.now {
+		m.now = e.At
+	}
+	if a.Kind == backoff.Start {
+		m.starts++
+	}
+	m.last = a
+}
+
+func (m *coreMachine) running() bool { return m.last.Kind == backoff.Start }
+
+func (m *coreMachine) End(t *rapid.T) {
+	if !m.running() {
+		t.Skip("no attempt running")
+	}
+	d := proptest.Duration(30).Draw(t, "d")
+	err := rapid.SampledFrom(drawnErrs).Draw(t, "err")
+	m.live(t, backoff.Event{Kind: backoff.Ended, At: m.now + d, Attempt: m.last.Attempt, Err: err})
+}
+
+func (m *coreMachine) Fire(t *rapid.T) {
+	timer := m.last.Kind == backoff.Pause || (m.running() && m.last.Cut != nil && m.p.Abandon)
+	if !timer {
+		t.Skip("no timer armed")
+	}
+	m.live(t, backoff.Event{Kind: backoff.Fired, At: max(m.now, m.last.Until), Attempt: m.last.Attempt})
+}
+
+func (m *coreMachine) Cancel(t *rapid.T) {
+	if m.last.Kind == backoff.Finish {
+		t.Skip("finished")
+	}
+	d := proptest.Duration(30).Draw(t, "d")
+	if m.running() && !m.p.Abandon {
+		// Cooperative: a driver learns of the cancel with the attempt's end.
+		m.live(t, backoff.Event{Kind: backoff.Ended, At: m.now + d, Attempt: m.last.Attempt, Err: errors.New("canceled"), Cause: errCause})
+		return
+	}
+	m.live(t, backoff.Event{Kind: backoff.Canceled, At: m.now + d, Cause: errCause})
+}
+
+var errCause = errors.New("cause")
+
+// Stale sends the full execution an event that is not live and checks it
+// is answered with Wait.
+func (m *coreMachine) Stale(t *rapid.T) {
+	var e backoff.Event
+	k := m.last.Attempt
+	switch rapid.IntRange(0, 3).Draw(t, "stale") {
+	case 0: // the result of an attempt that is not running
+		e = backoff.Event{Kind: backoff.Ended, Attempt: k - 1 - rapid.IntRange(0, 2).Draw(t, "back"), Err: proptest.ErrA}
+		if m.running() {
+			break
+		}
+		e.Attempt = k
+	case 1: // a timer of another tag
+		e = backoff.Event{Kind: backoff.Fired, Attempt: k + 1 + rapid.IntRange(0, 2).Draw(t, "ahead")}
+	case 2: // a timer of an attempt in a cooperative call: the attempt ends when it returns
+		if !m.running() || m.p.Abandon {
+			t.Skip("not a cooperative attempt")
+		}
+		e = backoff.Event{Kind: backoff.Fired, Attempt: k}
+	case 3: // a second Began
+		e = backoff.Event{Kind: backoff.Began}
+	}
+	if m.last.Kind == backoff.Finish {
+		e.Cause = errCause // after the end even a cancel is stale
+	}
+	e.At = m.now
+	if a := m.x.Step(e); a.Kind != backoff.Wait {
+		t.Fatalf("stale %+v (last action %+v) answered with %+v", e, m.last, a)
+	}
+}
+
+func (m *coreMachine) Idle(t *rapid.T) {}
+
+// Check holds after every step.
+func (m *coreMachine) Check(t *rapid.T) {
+	a := m.last
+	if m.p.MaxTries > 0 && m.starts > m.p.MaxTries {
+		t.Fatalf("%d attempts started, MaxTries is %d", m.starts, m.p.MaxTries)
+	}
+	if m.p.Deadline > 0 {
+		if a.Kind == backoff.Start && (m.now >= m.p.Deadline || a.Until > m.p.Deadline) {
+			t.Fatalf("attempt %d starts at %v, cut at %v: the deadline is %v", a.Attempt, m.now, a.Until, m.p.Deadline)
+		}
+		if a.Kind == backoff.Pause && a.Until >= m.p.Deadline {
+			t.Fatalf("a pause until %v sleeps into the deadline %v", a.Until, m.p.Deadline)
+		}
+	}
+	if a.Kind == backoff.Pause && a.Until != m.now+m.p.Pause {
+		t.Fatalf("a pause from %v until %v; Pause is %v", m.now, a.Until, m.p.Pause)
+	}
+	if a.Kind == backoff.Start && a.Cut == nil && (m.p.AttemptTimeout > 0 || m.p.Deadline > 0) {
+		t.Fatalf("attempt %d has no cut under a time limit", a.Attempt)
+	}
+	if a.Kind == backoff.Finish && a.Err != nil {
+		var e *backoff.Error
+		if !errors.As(a.Err, &e) || e.Attempts != m.starts || e.Elapsed != m.now {
+			t.Fatalf("finished with %#v after %d starts at %v", a.Err, m.starts, m.now)
+		}
+	}
+}
+
+func TestCore_model(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m := newCoreMachine(t)
+		t.Repeat(rapid.StateMachineActions(m))
+	})
+}
+
+func sameAction(a, b backoff.Action) bool {
+	ea, _ := a.Err.(*backoff.Error)
+	eb, _ := b.Err.(*backoff.Error)
+	if ea != nil && eb != nil {
+		if *ea != *eb {
+			return false
+		}
+		a.Err, b.Err = nil, nil
+	}
+	return a == b
+}
