@@ -18,7 +18,9 @@ import (
 // did; the first time the steps show the caller's context done becomes
 // CancelAt.
 //
-// The simulated errors are the canonical ones (ErrRetryable...), not the
+// Where two things fell due at one instant, the scenario flips the ties
+// (see Scenario.Flip) that reproduce the order the steps show. The
+// simulated errors are the canonical ones (ErrRetryable...), not the
 // recorded texts: compare the two with a recorded trace's shape, as Replay
 // does for a trace whose header says it was recorded.
 func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
@@ -63,7 +65,31 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 	if len(sc.Attempts) == 0 {
 		sc.Attempts = []Attempt{{Outcome: OK}} // never called: any script will do
 	}
-	return sc, sc.Validate()
+	// Where the recording shows two things at one instant, take the order
+	// of the ties that reproduces it.
+	recorded := make([]Line, len(steps))
+	for i, s := range steps {
+		recorded[i] = LineOf(s)
+	}
+	var found *Scenario
+	err := Explore(sc, func(v Scenario, res *Result) bool {
+		if compare(recorded, res.Steps, shape) == nil {
+			found = &v
+		}
+		return found == nil
+	})
+	switch {
+	case err != nil:
+		return Scenario{}, err
+	case found == nil:
+		return sc, fmt.Errorf("sim: no order of the ties of the scenario read off the steps reproduces them: %w", compare(recorded, mustRun(sc).Steps, shape))
+	}
+	return *found, nil
+}
+
+func mustRun(sc Scenario) *Result {
+	res, _ := Run(sc) // sc was run by Explore already
+	return res
 }
 
 // ended returns the script of an attempt that started at start and whose

@@ -36,6 +36,11 @@ type Scenario struct {
 	// CancelAt, if set, is when the caller's context is cancelled (with
 	// cause ErrCanceled), as a time since the call began; 0: before it.
 	CancelAt *Duration `json:"cancel_at,omitempty"`
+	// Flip lists the ties (counted from 0, in the order they arise; see
+	// Result.Ties) at which the event scheduled later is taken first. An
+	// executor on a real clock may see either order at a tie; Flip lets a
+	// simulation, and so a trace, take the other one.
+	Flip []int `json:"flip,omitempty"`
 	// Seed seeds anything random the simulation draws. Nothing does yet.
 	Seed uint64 `json:"seed,omitempty"`
 }
@@ -165,6 +170,12 @@ func (sc Scenario) Validate() error {
 	}
 	if sc.CancelAt != nil && *sc.CancelAt < 0 {
 		bad("cancel_at is %v; want 0 or more", *sc.CancelAt)
+	}
+	for i, f := range sc.Flip {
+		if f < 0 || (i > 0 && f <= sc.Flip[i-1]) {
+			bad("flip is %v; want tie numbers from 0, in increasing order", sc.Flip)
+			break
+		}
 	}
 	if len(sc.Attempts) == 0 {
 		bad("attempts is empty; script at least one")

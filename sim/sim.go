@@ -16,6 +16,7 @@ package sim
 import (
 	"container/heap"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/timebound/backoff"
@@ -41,8 +42,9 @@ type Result struct {
 	// make infinitely many attempts at one instant).
 	Runaway bool
 	// Ties are the instants at which two things the call waited for fell
-	// due together. The simulator takes the first scheduled; the executor
-	// on a real clock may see either first, so there its trace can differ.
+	// due together, in order: tie i is Ties[i]. The simulator takes the
+	// one scheduled first, unless Scenario.Flip lists i; the executor on a
+	// real clock may see either first.
 	Ties []time.Duration
 }
 
@@ -110,10 +112,16 @@ func (s *simulation) run() {
 	s.res.Runaway = true
 }
 
-// cause is the cause a driver sees at t: ErrCanceled once the caller has
-// cancelled, else nil.
+// cause is the cause the executor sees when it reports an event at t:
+// ErrCanceled once the caller has cancelled, else nil. A cancel due at t
+// itself (unless at 0, before the call) is a tie: the event comes first,
+// and its cause is not seen yet, unless flipped.
 func (s *simulation) cause(t time.Duration) error {
-	if c := s.sc.CancelAt; c != nil && c.D() <= t {
+	c := s.sc.CancelAt
+	switch {
+	case c == nil || c.D() > t:
+		return nil
+	case c.D() < t || c.D() == 0 || s.tie(t):
 		return ErrCanceled
 	}
 	return nil
@@ -135,16 +143,15 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 		done = a.Until
 	}
 	if c := s.sc.CancelAt; c != nil && c.D() <= done {
-		if c.D() == done && a.Cut != nil {
-			s.tie(done) // the cut and the cancel
+		// At a tie the cut comes first, unless flipped: the cancel first.
+		if c.D() < done || a.Cut == nil || s.tie(done) {
+			done, byCaller = c.D(), true
 		}
-		done, byCaller = c.D(), true
 	}
 	v, err := result(a.Attempt, script.Outcome)
-	if natural <= done {
-		if natural == done {
-			s.tie(done) // the attempt's return and its context
-		}
+	// At a tie the attempt's return comes first, unless flipped: its
+	// context first.
+	if natural < done || natural == done && !s.tie(done) {
 		s.schedule(backoff.Event{Kind: backoff.Ended, At: natural, Attempt: a.Attempt, Err: err, Cause: s.cause(natural)}, v)
 		return
 	}
@@ -171,26 +178,29 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	default:
 		end, v, err = done, 0, ctxErr
 	}
-	s.schedule(backoff.Event{Kind: backoff.Ended, At: end, Attempt: a.Attempt, Err: err, Cause: s.cause(end)}, v)
+	cause := ErrCanceled // the cancel ended it: the executor has seen it
+	if !byCaller || end > done {
+		cause = s.cause(end)
+	}
+	s.schedule(backoff.Event{Kind: backoff.Ended, At: end, Attempt: a.Attempt, Err: err, Cause: cause}, v)
 }
 
 // pause schedules the end of the pause a, or the caller's cancel before it.
 func (s *simulation) pause(a backoff.Action) {
-	if c := s.sc.CancelAt; c != nil && c.D() <= a.Until {
-		if c.D() == a.Until {
-			s.tie(a.Until) // the pause's end and the cancel
-		} else {
-			s.schedule(backoff.Event{Kind: backoff.Canceled, At: c.D(), Cause: ErrCanceled}, 0)
-			return
-		}
+	// At a tie the pause's end comes first, unless flipped: the cancel.
+	if c := s.sc.CancelAt; c != nil && (c.D() < a.Until || c.D() == a.Until && s.tie(a.Until)) {
+		s.schedule(backoff.Event{Kind: backoff.Canceled, At: c.D(), Cause: ErrCanceled}, 0)
+		return
 	}
 	s.schedule(backoff.Event{Kind: backoff.Fired, At: a.Until, Attempt: a.Attempt, Cause: s.cause(a.Until)}, 0)
 }
 
-func (s *simulation) tie(t time.Duration) {
-	if n := len(s.res.Ties); n == 0 || s.res.Ties[n-1] != t {
-		s.res.Ties = append(s.res.Ties, t)
-	}
+// tie notes a tie at t and says whether to flip it (take the event
+// scheduled later first).
+func (s *simulation) tie(t time.Duration) (flip bool) {
+	i := len(s.res.Ties)
+	s.res.Ties = append(s.res.Ties, t)
+	return slices.Contains(s.sc.Flip, i)
 }
 
 func (s *simulation) schedule(e backoff.Event, value int) {
