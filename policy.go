@@ -242,6 +242,11 @@ type Action struct {
 	// (an Ended event, or the Fired or Canceled event that abandoned it);
 	// NoOutcome for other events.
 	Outcome Outcome
+	// Since is when the attempt or the pause that the event ended began,
+	// as a time since the call began: with an Outcome, the attempt's
+	// start; after a pause, the pause's. An attempt lasted e.At - a.Since.
+	// It is 0 for the answer to Began and for Wait.
+	Since time.Duration
 }
 
 // An Outcome is what the decision core made of the end of an attempt.
@@ -305,6 +310,7 @@ type Execution struct {
 	cut   error         // ErrAttemptTimeout, ErrDeadline, or nil: what ends attempt n
 	cause error         // the caller's context is done with this cause
 	last  error         // the most recent attempt failure
+	since time.Duration // when attempt n, or the pause before it, began
 }
 
 // Execution returns the decision core for one call under p, after
@@ -319,6 +325,15 @@ func (p Policy) Execution() (Execution, error) {
 // Step takes the next event of the call and says what to do next. See
 // DESIGN rules 1-12: they are all decided here.
 func (x *Execution) Step(e Event) Action {
+	from, since := x.phase, x.since
+	a := x.step(e)
+	if a.Kind != Wait && from != idle {
+		a.Since = since // an attempt or a pause ended here
+	}
+	return a
+}
+
+func (x *Execution) step(e Event) Action {
 	if x.phase == done {
 		return Action{}
 	}
@@ -365,7 +380,7 @@ func (x *Execution) Step(e Event) Action {
 // start starts attempt n now. Its context is done at the earliest of its
 // attempt timeout and the call's deadline; a tie is the deadline's (rule 4).
 func (x *Execution) start(n int) Action {
-	x.phase, x.n, x.until, x.cut = running, n, 0, nil
+	x.phase, x.n, x.until, x.cut, x.since = running, n, 0, nil, x.now
 	if x.p.AttemptTimeout > 0 {
 		x.until, x.cut = addSat(x.now, x.p.AttemptTimeout), ErrAttemptTimeout
 	}
@@ -417,7 +432,7 @@ func (x *Execution) failed(err error) Action {
 	if x.p.Pause == 0 {
 		return x.start(x.n + 1).with(Failed) // rule 6: no pause, no timer
 	}
-	x.phase, x.n, x.until, x.cut = pausing, x.n+1, next, nil
+	x.phase, x.n, x.until, x.cut, x.since = pausing, x.n+1, next, nil, x.now
 	return Action{Kind: Pause, Attempt: x.n, Until: next, Outcome: Failed}
 }
 

@@ -178,6 +178,7 @@ func runSteps(t *testing.T, p backoff.Policy, steps []stepCase) {
 	}
 	for i, s := range steps {
 		got := x.Step(s.e)
+		got.Since = 0 // TestExecution_Step_since checks it
 		if !sameAction(got, s.want) {
 			t.Fatalf("step %d: Step(%+v)\n = %+v\nwant %+v", i, s.e, got, s.want)
 		}
@@ -280,6 +281,25 @@ func TestExecution_Step(t *testing.T) {
 			{backoff.Event{Kind: backoff.Ended, At: time.Hour, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: huge, Outcome: backoff.Failed}},
 		})
 	})
+}
+
+func TestExecution_Step_since(t *testing.T) {
+	x, _ := backoff.Policy{AttemptTimeout: 100 * ms, Pause: 30 * ms, MaxTries: 3, RetryIf: backoff.AnyError, Abandon: true}.Execution()
+	for i, s := range []struct {
+		e     backoff.Event
+		since time.Duration
+	}{
+		{backoff.Event{Kind: backoff.Began}, 0},
+		{backoff.Event{Kind: backoff.Ended, At: 40 * ms, Attempt: 1, Err: errRetry}, 0},  // attempt 1: 0-40ms
+		{backoff.Event{Kind: backoff.Ended, At: 50 * ms, Attempt: 1, Err: errRetry}, 0},  // stale: Wait
+		{backoff.Event{Kind: backoff.Fired, At: 70 * ms, Attempt: 2}, 40 * ms},           // pause: 40-70ms
+		{backoff.Event{Kind: backoff.Fired, At: 170 * ms, Attempt: 2}, 70 * ms},          // attempt 2 abandoned at its timeout
+		{backoff.Event{Kind: backoff.Canceled, At: 180 * ms, Cause: errFatal}, 170 * ms}, // cancelled during the pause
+	} {
+		if a := x.Step(s.e); a.Since != s.since {
+			t.Errorf("step %d: %v answered %v with Since %v, want %v", i, s.e.Kind, a.Kind, a.Since, s.since)
+		}
+	}
 }
 
 func TestExecution_Step_allocs(t *testing.T) {
