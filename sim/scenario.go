@@ -119,41 +119,126 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a duration is a string such as \"150ms\", not %s", b)
+		return &durationError{fmt.Sprintf("a duration is a string such as \"150ms\", not %s", b)}
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("bad duration %q: %w", s, err)
+		return &durationError{fmt.Sprintf("bad duration %q: %v", s, err)}
 	}
 	*d = Duration(v)
 	return nil
 }
 
-// ReadScenario decodes one scenario from JSON, refusing unknown fields and
-// anything Validate refuses.
+// durationError is a duration that does not parse. encoding/json returns
+// it without saying where; decodeStrict adds the field's name.
+type durationError struct{ msg string }
+
+func (e *durationError) Error() string { return e.msg }
+
+// ReadScenario decodes one scenario from JSON, refusing unknown fields,
+// anything after the scenario, and anything Validate refuses.
 func ReadScenario(r io.Reader) (Scenario, error) {
-	var sc Scenario
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sc); err != nil {
+	b, err := io.ReadAll(r)
+	if err != nil {
 		return Scenario{}, fmt.Errorf("sim: scenario: %w", err)
 	}
-	if dec.More() {
-		return Scenario{}, errors.New("sim: scenario: more than one JSON value")
+	return ParseScenario(b)
+}
+
+// ParseScenario is ReadScenario on a byte slice.
+func ParseScenario(b []byte) (Scenario, error) {
+	var sc Scenario
+	if err := decodeStrict(b, &sc); err != nil {
+		return Scenario{}, fmt.Errorf("sim: scenario: %w", err)
 	}
 	return sc, sc.Validate()
 }
 
-// ParseScenario is ReadScenario on a byte slice.
-func ParseScenario(b []byte) (Scenario, error) { return ReadScenario(bytes.NewReader(b)) }
+// decodeStrict decodes exactly one JSON value from b into v, refusing
+// unknown fields and anything after the value, and names the field of a
+// duration that does not parse.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var de *durationError
+		if errors.As(err, &de) {
+			if field := badDuration(b); field != "" {
+				return fmt.Errorf("%s: %w", field, err)
+			}
+		}
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("more after the JSON value, at byte %d", dec.InputOffset())
+	}
+	return nil
+}
+
+// badDuration returns the name of the first duration field in the JSON
+// object b (a scenario, or a trace header holding one) that does not
+// parse, or "" if it finds none.
+func badDuration(b []byte) string {
+	type attempt struct{ Takes, Late json.RawMessage }
+	type scenario struct {
+		AttemptTimeout json.RawMessage `json:"attempt_timeout"`
+		Deadline       json.RawMessage `json:"deadline"`
+		Pause          json.RawMessage `json:"pause"`
+		CancelAt       json.RawMessage `json:"cancel_at"`
+		Attempts       []attempt       `json:"attempts"`
+	}
+	var v struct {
+		scenario
+		Scenario *scenario `json:"scenario"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	sc, prefix := &v.scenario, ""
+	if v.Scenario != nil {
+		sc, prefix = v.Scenario, "scenario."
+	}
+	type field struct {
+		name string
+		raw  json.RawMessage
+	}
+	fields := []field{{"attempt_timeout", sc.AttemptTimeout}, {"deadline", sc.Deadline}, {"pause", sc.Pause}, {"cancel_at", sc.CancelAt}}
+	for i, a := range sc.Attempts {
+		fields = append(fields, field{fmt.Sprintf("attempts[%d].takes", i), a.Takes}, field{fmt.Sprintf("attempts[%d].late", i), a.Late})
+	}
+	for _, f := range fields {
+		var d Duration
+		if f.raw != nil && string(f.raw) != "null" && d.UnmarshalJSON(f.raw) != nil {
+			return prefix + f.name
+		}
+	}
+	return ""
+}
+
+// MaxDuration bounds every duration of a scenario, so that no simulated
+// time can overflow: MaxSteps steps of at most three such durations each
+// stay far below the 292 years a time.Duration holds.
+const MaxDuration = 24 * time.Hour
 
 // Validate reports what is wrong with sc, naming the field and the value:
-// a negative number, an unknown kind or reaction, a field that means
-// nothing where it is set, or an attempt that could never end.
+// a negative number or one over MaxDuration, an unknown kind or reaction,
+// a field that means nothing where it is set, or an attempt that could
+// never end.
 func (sc Scenario) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("sim: scenario: "+format, args...))
+	}
+	tooLong := func(name string, d Duration) {
+		if d.D() > MaxDuration {
+			bad("%s is %v; want at most %v", name, d, MaxDuration)
+		}
+	}
+	tooLong("attempt_timeout", sc.AttemptTimeout)
+	tooLong("deadline", sc.Deadline)
+	tooLong("pause", sc.Pause)
+	if sc.CancelAt != nil {
+		tooLong("cancel_at", *sc.CancelAt)
 	}
 	if err := sc.Policy().Validate(); err != nil {
 		for _, field := range []struct {
@@ -205,6 +290,8 @@ func (sc Scenario) Validate() error {
 		if a.Takes < 0 {
 			at("takes is %v; want 0 or more", a.Takes)
 		}
+		tooLong(fmt.Sprintf("attempts[%d].takes", i), a.Takes)
+		tooLong(fmt.Sprintf("attempts[%d].late", i), a.Late)
 		switch a.OnCancel {
 		case "", AtOnce, Ignore:
 			if a.Late != 0 {

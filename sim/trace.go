@@ -117,13 +117,21 @@ func WriteTrace(w io.Writer, sc Scenario, steps []Step) error {
 }
 
 func writeTrace(w io.Writer, h header, steps []Step) error {
+	lines := make([]Line, len(steps))
+	for i, s := range steps {
+		lines[i] = LineOf(s)
+	}
+	return writeLines(w, h, lines)
+}
+
+func writeLines(w io.Writer, h header, lines []Line) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	if err := enc.Encode(h); err != nil {
 		return err
 	}
-	for _, s := range steps {
-		if err := enc.Encode(LineOf(s)); err != nil {
+	for _, l := range lines {
+		if err := enc.Encode(l); err != nil {
 			return err
 		}
 	}
@@ -137,6 +145,11 @@ type Trace struct {
 	// Recorded is set for a trace recorded from the executor (see
 	// Recorder.WriteTrace): its error texts are the operation's own.
 	Recorded bool
+}
+
+// Write writes t in the trace format; ReadTrace gives t back from it.
+func (t *Trace) Write(w io.Writer) error {
+	return writeLines(w, header{Format, Version, t.Recorded, t.Scenario}, t.Lines)
 }
 
 // ReadTrace reads a trace, refusing a header of another format or
@@ -177,17 +190,7 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 	return t, nil
 }
 
-func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("more than one JSON value on the line")
-	}
-	return nil
-}
+func strictUnmarshal(b []byte, v any) error { return decodeStrict(b, v) }
 
 // A Divergence is the first line where a replayed trace differs from the
 // recorded one. Index counts steps from 0 (the trace's line Index+2); a
