@@ -279,7 +279,7 @@ func goldenEvery(n int, step time.Duration) []time.Duration {
 	return ds
 }
 
-const goldenMs = time.Millisecond
+const goldenStep = time.Millisecond
 
 // goldenOutcomes holds the expected end of every scenario. The aiomisc_* ones
 // are the expectations of ../aiomisc_test.go (TestAiomisc_<test>), where
@@ -290,32 +290,32 @@ var goldenOutcomes = map[string]goldenOutcome{
 	// test_kwargs, test_too_long, test_too_long_multiple (one of its two
 	// identical calls): the deadline ties the 0.5 s attempt timeout and
 	// wins; no failure before it.
-	"aiomisc_kwargs":            {backoff.ErrDeadline, nil, 1, 500 * goldenMs, goldenMsList(0), []string{"500ms deadline"}, nil},
-	"aiomisc_too_long":          {backoff.ErrDeadline, nil, 1, 500 * goldenMs, goldenMsList(0), []string{"500ms deadline"}, nil},
-	"aiomisc_too_long_multiple": {backoff.ErrDeadline, nil, 1, 500 * goldenMs, goldenMsList(0), []string{"500ms deadline"}, nil},
+	"aiomisc_kwargs":            {backoff.ErrDeadline, nil, 1, 500 * goldenStep, goldenMsList(0), []string{"500ms deadline"}, nil},
+	"aiomisc_too_long":          {backoff.ErrDeadline, nil, 1, 500 * goldenStep, goldenMsList(0), []string{"500ms deadline"}, nil},
+	"aiomisc_too_long_multiple": {backoff.ErrDeadline, nil, 1, 500 * goldenStep, goldenMsList(0), []string{"500ms deadline"}, nil},
 	// test_simple: five failures at 0.05 s each, no pause, the 6th succeeds at 0.25 s.
-	"aiomisc_simple": {nil, nil, 6, 250 * goldenMs, goldenEvery(6, 50*goldenMs), nil, nil},
+	"aiomisc_simple": {nil, nil, 6, 250 * goldenStep, goldenEvery(6, 50*goldenStep), nil, nil},
 	// test_simple_fail: a ValueError that is not retried, at 0.05 s.
-	"aiomisc_simple_fail": {backoff.ErrNotRetryable, sim.ErrPermanent, 1, 50 * goldenMs, goldenMsList(0), nil, nil},
+	"aiomisc_simple_fail": {backoff.ErrNotRetryable, sim.ErrPermanent, 1, 50 * goldenStep, goldenMsList(0), nil, nil},
 	// test_too_long_multiple_times: D_k = 0.06k for k <= 8, the deadline for the 9th.
-	"aiomisc_too_long_multiple_times": {backoff.ErrDeadline, backoff.ErrAttemptTimeout, 9, 500 * goldenMs, goldenEvery(9, 60*goldenMs),
+	"aiomisc_too_long_multiple_times": {backoff.ErrDeadline, backoff.ErrAttemptTimeout, 9, 500 * goldenStep, goldenEvery(9, 60*goldenStep),
 		[]string{"60ms attempt timeout", "120ms attempt timeout", "180ms attempt timeout", "240ms attempt timeout",
 			"300ms attempt timeout", "360ms attempt timeout", "420ms attempt timeout", "480ms attempt timeout", "500ms deadline"}, nil},
 	// test_exit, its three Go forms. expired_ctx: fn never called (the
 	// Go test's Reason is the expired ctx's cause, here the sim's cancel).
 	"aiomisc_exit_expired_ctx":        {sim.ErrCanceled, nil, 0, 0, nil, nil, nil},
 	"aiomisc_exit_deadline_1ns":       {backoff.ErrDeadline, nil, 1, time.Nanosecond, goldenMsList(0), []string{"1ns deadline"}, nil},
-	"aiomisc_exit_deadline_0_is_none": {backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 10, 500 * goldenMs, goldenEvery(10, 50*goldenMs), nil, nil},
+	"aiomisc_exit_deadline_0_is_none": {backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 10, 500 * goldenStep, goldenEvery(10, 50*goldenStep), nil, nil},
 	// test_pause: attempts at 0, 0.4, 0.8; the third pause would end at
 	// the deadline (1.2 s), so the call ends at 0.85 s (rule 5).
-	"aiomisc_pause": {backoff.ErrDeadline, backoff.ErrAttemptTimeout, 3, 850 * goldenMs, goldenMsList(0, 400, 800), nil, nil},
+	"aiomisc_pause": {backoff.ErrDeadline, backoff.ErrAttemptTimeout, 3, 850 * goldenStep, goldenMsList(0, 400, 800), nil, nil},
 	// test_no_waterline: attempt k from 0.1(k-1) to 0.1k; the 10th ends
 	// exactly at the deadline, so its error is the cut and Last is the
 	// 9th's ValueError.
-	"aiomisc_no_waterline": {backoff.ErrDeadline, sim.ErrRetryable, 10, time.Second, goldenEvery(10, 100*goldenMs), nil, goldenMsList(1000)},
+	"aiomisc_no_waterline": {backoff.ErrDeadline, sim.ErrRetryable, 10, time.Second, goldenEvery(10, 100*goldenStep), nil, goldenMsList(1000)},
 	// test_no_deadline[0.5], [1]: (n-1) timeouts of 0.15 s, then 0.1 s.
-	"aiomisc_no_deadline_05": {nil, nil, 5, 700 * goldenMs, goldenEvery(5, 150*goldenMs), nil, nil},
-	"aiomisc_no_deadline_1":  {nil, nil, 10, 1450 * goldenMs, goldenEvery(10, 150*goldenMs), nil, nil},
+	"aiomisc_no_deadline_05": {nil, nil, 5, 700 * goldenStep, goldenEvery(5, 150*goldenStep), nil, nil},
+	"aiomisc_no_deadline_1":  {nil, nil, 10, 1450 * goldenStep, goldenEvery(10, 150*goldenStep), nil, nil},
 	// test_max_tries[N]: N instant failures.
 	"aiomisc_max_tries_1": {backoff.ErrMaxTries, sim.ErrRetryable, 1, 0, goldenEvery(1, 0), nil, nil},
 	"aiomisc_max_tries_2": {backoff.ErrMaxTries, sim.ErrRetryable, 2, 0, goldenEvery(2, 0), nil, nil},
@@ -335,43 +335,43 @@ var goldenOutcomes = map[string]goldenOutcome{
 	// Rule 1: success returns at once.
 	"rule1_success_at_once": {nil, nil, 1, 0, goldenMsList(0), nil, nil},
 	// Rule 2/3: an error returned exactly at the attempt timeout is the timeout.
-	"rule2_attempt_ends_at_its_timeout": {backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 2, 200 * goldenMs, goldenMsList(0, 100), nil, goldenMsList(100, 200)},
+	"rule2_attempt_ends_at_its_timeout": {backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 2, 200 * goldenStep, goldenMsList(0, 100), nil, goldenMsList(100, 200)},
 	// Rule 3: a success that arrives at, or after, the cut is a success.
-	"rule3_success_at_timeout_tie":          {nil, nil, 1, 100 * goldenMs, goldenMsList(0), nil, goldenMsList(100)},
-	"rule3_cooperative_ignore_late_success": {nil, nil, 1, 300 * goldenMs, goldenMsList(0), []string{"100ms attempt timeout"}, nil},
+	"rule3_success_at_timeout_tie":          {nil, nil, 1, 100 * goldenStep, goldenMsList(0), nil, goldenMsList(100)},
+	"rule3_cooperative_ignore_late_success": {nil, nil, 1, 300 * goldenStep, goldenMsList(0), []string{"100ms attempt timeout"}, nil},
 	// Rule 3, Abandon: the call goes on at each cut, whatever fn does.
-	"rule3_abandon_hang_ignores_context": {backoff.ErrDeadline, backoff.ErrAttemptTimeout, 3, 250 * goldenMs, goldenMsList(0, 100, 200),
+	"rule3_abandon_hang_ignores_context": {backoff.ErrDeadline, backoff.ErrAttemptTimeout, 3, 250 * goldenStep, goldenMsList(0, 100, 200),
 		[]string{"100ms attempt timeout", "200ms attempt timeout", "250ms deadline"}, nil},
-	"rule3_abandon_late_success_discarded": {backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 3, 300 * goldenMs, goldenMsList(0, 100, 200), nil, nil},
+	"rule3_abandon_late_success_discarded": {backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 3, 300 * goldenStep, goldenMsList(0, 100, 200), nil, nil},
 	// Rule 4: the deadline cuts attempt 2 at 300ms; it returns 50ms late.
-	"rule4_deadline_cuts_cooperative_late": {backoff.ErrDeadline, sim.ErrRetryable, 2, 350 * goldenMs, goldenMsList(0, 150), []string{"300ms deadline", "300ms deadline"}, nil},
+	"rule4_deadline_cuts_cooperative_late": {backoff.ErrDeadline, sim.ErrRetryable, 2, 350 * goldenStep, goldenMsList(0, 150), []string{"300ms deadline", "300ms deadline"}, nil},
 	// Rule 4: attempt 2's timeout (400ms) ties the deadline, which wins.
-	"rule4_attempt_timeout_ties_deadline": {backoff.ErrDeadline, backoff.ErrAttemptTimeout, 2, 400 * goldenMs, goldenMsList(0, 200),
+	"rule4_attempt_timeout_ties_deadline": {backoff.ErrDeadline, backoff.ErrAttemptTimeout, 2, 400 * goldenStep, goldenMsList(0, 200),
 		[]string{"200ms attempt timeout", "400ms deadline"}, nil},
 	// Rule 5: the second pause would end at the deadline: return at 200ms.
-	"rule5_pause_ends_at_deadline": {backoff.ErrDeadline, sim.ErrRetryable, 2, 200 * goldenMs, goldenMsList(0, 150), nil, nil},
+	"rule5_pause_ends_at_deadline": {backoff.ErrDeadline, sim.ErrRetryable, 2, 200 * goldenStep, goldenMsList(0, 150), nil, nil},
 	// Rule 6.
 	"rule6_zero_pause_to_max_tries": {backoff.ErrMaxTries, sim.ErrRetryable, 4, 0, goldenEvery(4, 0), nil, nil},
-	"rule6_pause_between_attempts":  {nil, nil, 3, 670 * goldenMs, goldenMsList(0, 280, 630), nil, nil},
+	"rule6_pause_between_attempts":  {nil, nil, 3, 670 * goldenStep, goldenMsList(0, 280, 630), nil, nil},
 	// Rule 7: not retryable after a timeout: Last is the new error.
-	"rule7_not_retryable_after_timeout": {backoff.ErrNotRetryable, sim.ErrPermanent, 2, 170 * goldenMs, goldenMsList(0, 150), nil, nil},
+	"rule7_not_retryable_after_timeout": {backoff.ErrNotRetryable, sim.ErrPermanent, 2, 170 * goldenStep, goldenMsList(0, 150), nil, nil},
 	// Rule 8: MaxTries first, GiveUp not asked on the last try.
-	"rule8_max_tries_before_giveup_on_last_try": {backoff.ErrMaxTries, sim.ErrGiveUp, 3, 50 * goldenMs, goldenMsList(0, 20, 40), nil, nil},
-	"rule8_giveup_before_last_try":              {backoff.ErrGaveUp, sim.ErrGiveUp, 2, 30 * goldenMs, goldenMsList(0, 20), nil, nil},
+	"rule8_max_tries_before_giveup_on_last_try": {backoff.ErrMaxTries, sim.ErrGiveUp, 3, 50 * goldenStep, goldenMsList(0, 20, 40), nil, nil},
+	"rule8_giveup_before_last_try":              {backoff.ErrGaveUp, sim.ErrGiveUp, 2, 30 * goldenStep, goldenMsList(0, 20), nil, nil},
 	// Rule 9.
 	"rule9_cancel_at_zero":                         {sim.ErrCanceled, nil, 0, 0, nil, nil, nil},
-	"rule9_cancel_during_pause":                    {sim.ErrCanceled, sim.ErrRetryable, 1, 500 * goldenMs, goldenMsList(0), nil, nil},
-	"rule9_cancel_during_cooperative_attempt_late": {sim.ErrCanceled, sim.ErrRetryable, 2, 230 * goldenMs, goldenMsList(0, 50), nil, nil},
-	"rule9_cancel_during_abandoned_attempt":        {sim.ErrCanceled, sim.ErrRetryable, 2, 200 * goldenMs, goldenMsList(0, 50), nil, nil},
+	"rule9_cancel_during_pause":                    {sim.ErrCanceled, sim.ErrRetryable, 1, 500 * goldenStep, goldenMsList(0), nil, nil},
+	"rule9_cancel_during_cooperative_attempt_late": {sim.ErrCanceled, sim.ErrRetryable, 2, 230 * goldenStep, goldenMsList(0, 50), nil, nil},
+	"rule9_cancel_during_abandoned_attempt":        {sim.ErrCanceled, sim.ErrRetryable, 2, 200 * goldenStep, goldenMsList(0, 50), nil, nil},
 	// Rule 9 at a tie: the cancel falls due as the pause ends (200ms). Tie
 	// 0 is the pause's end against the cancel, tie 1 whether the executor
 	// has seen the cancel when it reports the pause's end. Unflipped, it
 	// has not: attempt 2 starts with its context already done, and returns
 	// at once. Flip 0: the cancel comes first. Flip 1: the end of the pause
 	// is reported with the cancel. Either way fn is not called again.
-	"rule9_cancel_ties_pause_end":       {sim.ErrCanceled, sim.ErrRetryable, 2, 200 * goldenMs, goldenMsList(0, 200), nil, goldenMsList(200, 200)},
-	"rule9_cancel_ties_pause_end_flip0": {sim.ErrCanceled, sim.ErrRetryable, 1, 200 * goldenMs, goldenMsList(0), nil, goldenMsList(200)},
-	"rule9_cancel_ties_pause_end_flip1": {sim.ErrCanceled, sim.ErrRetryable, 1, 200 * goldenMs, goldenMsList(0), nil, goldenMsList(200, 200)},
+	"rule9_cancel_ties_pause_end":       {sim.ErrCanceled, sim.ErrRetryable, 2, 200 * goldenStep, goldenMsList(0, 200), nil, goldenMsList(200, 200)},
+	"rule9_cancel_ties_pause_end_flip0": {sim.ErrCanceled, sim.ErrRetryable, 1, 200 * goldenStep, goldenMsList(0), nil, goldenMsList(200)},
+	"rule9_cancel_ties_pause_end_flip1": {sim.ErrCanceled, sim.ErrRetryable, 1, 200 * goldenStep, goldenMsList(0), nil, goldenMsList(200, 200)},
 }
 
 // TestGoldenOutcomes checks every golden trace against the outcome worked
