@@ -8,15 +8,12 @@ package sim_test
 // test shows that they also feed it the same events at the same instants.
 
 import (
-	"context"
 	"fmt"
-	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/internal/drive"
 	"github.com/timebound/backoff/sim"
 )
 
@@ -111,15 +108,11 @@ func TestDifferential_ties(t *testing.T) {
 			continue
 		}
 		n++
-		var traces [][]sim.Step
-		sim.Explore(sc, func(_ sim.Scenario, res *sim.Result) bool {
-			traces = append(traces, res.Steps)
-			return true
-		})
+		traces := drive.Orders(sc)
 		orders += len(traces)
 		for _, run := range []func(*testing.T, sim.Scenario, *sim.Result) ([]sim.Step, int, error){runSynctest, runFakeClock} {
 			got, _, _ := run(t, sc, want)
-			if !slices.ContainsFunc(traces, func(steps []sim.Step) bool { return sim.Compare(lines(steps), got) == nil }) {
+			if !drive.OneOf(traces, got) {
 				t.Fatalf("%s: the executor's trace is none of the %d orders the simulator explores:\n%s", sc.Name, len(traces), sim.Encode(sc, got))
 			}
 		}
@@ -127,92 +120,18 @@ func TestDifferential_ties(t *testing.T) {
 	t.Logf("%d scenarios with ties: the executor took one of their %d explored orders", n, orders)
 }
 
-func lines(steps []sim.Step) []sim.Line {
-	out := make([]sim.Line, len(steps))
-	for i, s := range steps {
-		out[i] = sim.LineOf(s)
-	}
-	return out
-}
-
-// cancelled returns a context that the caller cancels (with cause
-// sim.ErrCanceled) at sc.CancelAt on the clock that after uses.
-func cancelled(sc sim.Scenario, after func(time.Duration, func())) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	if sc.CancelAt != nil {
-		if sc.CancelAt.D() == 0 {
-			cancel(sim.ErrCanceled)
-		} else {
-			after(sc.CancelAt.D(), func() { cancel(sim.ErrCanceled) })
-		}
-	}
-	return ctx, func() { cancel(nil) }
-}
+func lines(steps []sim.Step) []sim.Line { return drive.Lines(steps) }
 
 // runSynctest runs sc through backoff.Do on the system clock in a bubble.
 func runSynctest(t *testing.T, sc sim.Scenario, _ *sim.Result) (steps []sim.Step, v int, err error) {
-	synctest.Test(t, func(t *testing.T) {
-		var rec sim.Recorder
-		p := sc.Policy()
-		p.Observer = &rec
-		op, release := sc.Operation(nil)
-		ctx, cancel := cancelled(sc, func(d time.Duration, f func()) { time.AfterFunc(d, f) })
-		defer cancel()
-		v, err = backoff.Do(ctx, p, op)
-		release()
-		time.Sleep(time.Hour) // abandoned attempts end inside the bubble
-		steps = rec.Steps()
-	})
-	return steps, v, err
+	var r drive.Run
+	synctest.Test(t, func(t *testing.T) { r = drive.System(sc) })
+	return r.Steps, r.Value, r.Err
 }
 
-// runFakeClock runs sc through backoff.Do on a clockwork fake clock. The
-// fake clock is made inside a synctest bubble only so that synctest.Wait
-// can say when every goroutine is blocked (the executor on its select, the
-// operation on its timer, clockwork's AfterFunc goroutines done): the
-// handshake before each Advance. Time moves only by Advance, to each
-// instant at which the simulator says something happens.
+// runFakeClock runs sc through backoff.Do on a clockwork fake clock.
 func runFakeClock(t *testing.T, sc sim.Scenario, want *sim.Result) (steps []sim.Step, v int, err error) {
-	synctest.Test(t, func(t *testing.T) {
-		fc := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-		var rec sim.Recorder
-		p := sc.Policy()
-		p.Clock, p.Observer = fc, &rec
-		op, release := sc.Operation(fc)
-		ctx, cancel := cancelled(sc, func(d time.Duration, f func()) { fc.AfterFunc(d, f) })
-		defer cancel()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			v, err = backoff.Do(ctx, p, op)
-		}()
-		start := fc.Now()
-		for _, at := range instants(sc, want) {
-			synctest.Wait()
-			fc.Advance(at - fc.Since(start))
-		}
-		<-done
-		release()
-		synctest.Wait()
-		steps = rec.Steps()
-	})
-	return steps, v, err
-}
-
-// instants returns, in order, every instant at which something is due in
-// the simulated call: each step's time, each cut and pause end, the
-// cancel, and when each cut attempt's late return is due.
-func instants(sc sim.Scenario, res *sim.Result) []time.Duration {
-	var ts []time.Duration
-	for _, s := range res.Steps {
-		ts = append(ts, s.Event.At)
-		if s.Action.Kind == backoff.Pause || s.Action.Cut != nil {
-			ts = append(ts, s.Action.Until)
-		}
-	}
-	if sc.CancelAt != nil {
-		ts = append(ts, sc.CancelAt.D())
-	}
-	slices.Sort(ts)
-	return slices.Compact(ts)
+	var r drive.Run
+	synctest.Test(t, func(t *testing.T) { r = drive.FakeClock(sc, want) })
+	return r.Steps, r.Value, r.Err
 }

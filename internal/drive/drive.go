@@ -1,0 +1,132 @@
+// Package drive runs a simulated scenario through the real executor,
+// backoff.Do, and records its steps, for the differential tests of sim and
+// proptest: the same scenario through the simulator and the executor must
+// give the same trace.
+//
+// Both drivers must be called inside a testing/synctest bubble (from
+// synctest.Test or rapid.SyncTest): System runs on the system clock, which
+// is virtual there; FakeClock runs on a clockwork fake clock and uses
+// synctest.Wait as its handshake before each Advance.
+package drive
+
+import (
+	"context"
+	"slices"
+	"testing/synctest"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim"
+)
+
+// A Run is what the executor did with a scenario.
+type Run struct {
+	Steps []sim.Step
+	Value int
+	Err   error
+}
+
+// System runs sc through backoff.Do on the system clock. Call it in a
+// synctest bubble.
+func System(sc sim.Scenario) Run {
+	var rec sim.Recorder
+	p := sc.Policy()
+	p.Observer = &rec
+	op, release := sc.Operation(nil)
+	ctx, cancel := cancelled(sc, func(d time.Duration, f func()) { time.AfterFunc(d, f) })
+	defer cancel()
+	v, err := backoff.Do(ctx, p, op)
+	release()
+	synctest.Wait() // abandoned attempts end
+	return Run{rec.Steps(), v, err}
+}
+
+// FakeClock runs sc through backoff.Do on a clockwork fake clock made in
+// the bubble. Time moves only by Advance, to each instant at which the
+// simulated run want says something falls due, and only once
+// synctest.Wait says every goroutine is blocked: the executor on its
+// select, the operation on its timer, clockwork's AfterFunc goroutines
+// done. Call it in a synctest bubble.
+func FakeClock(sc sim.Scenario, want *sim.Result) Run {
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var rec sim.Recorder
+	p := sc.Policy()
+	p.Clock, p.Observer = fc, &rec
+	op, release := sc.Operation(fc)
+	ctx, cancel := cancelled(sc, func(d time.Duration, f func()) { fc.AfterFunc(d, f) })
+	defer cancel()
+	var r Run
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Value, r.Err = backoff.Do(ctx, p, op)
+	}()
+	start := fc.Now()
+	for _, at := range instants(sc, want) {
+		synctest.Wait()
+		fc.Advance(at - fc.Since(start))
+	}
+	<-done
+	release()
+	synctest.Wait()
+	r.Steps = rec.Steps()
+	return r
+}
+
+// cancelled returns a context that the caller cancels (with cause
+// sim.ErrCanceled) at sc.CancelAt on the clock that after uses.
+func cancelled(sc sim.Scenario, after func(time.Duration, func())) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	if sc.CancelAt != nil {
+		if sc.CancelAt.D() == 0 {
+			cancel(sim.ErrCanceled)
+		} else {
+			after(sc.CancelAt.D(), func() { cancel(sim.ErrCanceled) })
+		}
+	}
+	return ctx, func() { cancel(nil) }
+}
+
+// instants returns, in order, every instant at which something falls due
+// in the simulated call: each step's time, each cut and pause end, the
+// cancel, and so when each cut attempt's late return is due (it is a
+// step's time).
+func instants(sc sim.Scenario, res *sim.Result) []time.Duration {
+	var ts []time.Duration
+	for _, s := range res.Steps {
+		ts = append(ts, s.Event.At)
+		if s.Action.Kind == backoff.Pause || s.Action.Cut != nil {
+			ts = append(ts, s.Action.Until)
+		}
+	}
+	if sc.CancelAt != nil {
+		ts = append(ts, sc.CancelAt.D())
+	}
+	slices.Sort(ts)
+	return slices.Compact(ts)
+}
+
+// Lines returns the trace lines of steps.
+func Lines(steps []sim.Step) []sim.Line {
+	out := make([]sim.Line, len(steps))
+	for i, s := range steps {
+		out[i] = sim.LineOf(s)
+	}
+	return out
+}
+
+// Orders returns the steps of every order of sc's ties (sim.Explore).
+func Orders(sc sim.Scenario) [][]sim.Step {
+	var orders [][]sim.Step
+	sim.Explore(sc, func(_ sim.Scenario, res *sim.Result) bool {
+		orders = append(orders, res.Steps)
+		return true
+	})
+	return orders
+}
+
+// OneOf reports whether steps are those of one of orders.
+func OneOf(orders [][]sim.Step, steps []sim.Step) bool {
+	return slices.ContainsFunc(orders, func(o []sim.Step) bool { return sim.Compare(Lines(o), steps) == nil })
+}
