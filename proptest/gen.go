@@ -80,9 +80,9 @@ func Attempt() *rapid.Generator[sim.Attempt] {
 
 // Scenario returns a generator of valid scenarios: a policy's numbers,
 // one to six scripted attempts, and a cancel one time in three. Draws that
-// Validate would refuse are mended rather than filtered (a hang that could
-// never end gets a deadline; without Abandon a hang reacts to its context),
-// so that every draw counts and shrinking stays smooth.
+// Validate would refuse, or that would retry forever, are mended rather
+// than filtered (see Mend), so that every draw counts and shrinking stays
+// smooth.
 func Scenario() *rapid.Generator[sim.Scenario] {
 	return rapid.Custom(func(t *rapid.T) sim.Scenario {
 		sc := sim.Scenario{
@@ -102,8 +102,18 @@ func Scenario() *rapid.Generator[sim.Scenario] {
 	})
 }
 
-// Mend makes a drawn scenario valid the way Scenario does.
+// Mend makes a drawn scenario valid, and finite, the way Scenario does: a
+// hang that could never end gets a deadline; without Abandon a hang
+// reacts to its context; a policy with no limit on its tries, its time or
+// by a cancel gets MaxTries; and where zero-time failures with a zero
+// pause could repeat forever at one instant, the last one takes a step.
 func Mend(sc *sim.Scenario) {
+	if sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil {
+		sc.MaxTries = len(sc.Attempts) + 1
+	}
+	if last := &sc.Attempts[len(sc.Attempts)-1]; sc.MaxTries == 0 && sc.Pause == 0 && last.Takes == 0 && last.Outcome != sim.Hang {
+		last.Takes = sim.Duration(Step)
+	}
 	limited := sc.AttemptTimeout > 0 || sc.Deadline > 0 || sc.CancelAt != nil
 	for i := range sc.Attempts {
 		a := &sc.Attempts[i]
