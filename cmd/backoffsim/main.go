@@ -1,0 +1,299 @@
+// Command backoffsim simulates a call of backoff.Do in virtual time and
+// shows it: a timeline in the terminal, a trace to replay, a picture, and
+// a check of every rule. A scenario (JSON) gives the policy's numbers and
+// a script for the attempts; see package sim.
+//
+//	backoffsim                      simulate the built-in example
+//	backoffsim run FILE.json [-trace OUT.jsonl] [-svg OUT.svg]
+//	backoffsim check FILE.json      check every rule on the simulated call
+//	backoffsim replay TRACE.jsonl   re-simulate a trace, report any difference
+//	backoffsim default              print the built-in scenario, to edit
+//
+// Exit status: 0 all went well; 1 the replay differs or a rule is broken;
+// 2 a bad command line, or a file that cannot be read or written.
+package main
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/timebound/backoff/sim"
+)
+
+// defaultScenario is what backoffsim simulates with no arguments: every
+// rule at work in one call.
+//
+//go:embed default.json
+var defaultScenario []byte
+
+const usage = `backoffsim simulates a call of backoff.Do in virtual time and shows it.
+
+Usage:
+  backoffsim                     simulate the built-in example, show it
+  backoffsim run FILE.json [-trace OUT.jsonl] [-svg OUT.svg]
+                                 simulate a scenario and show its
+                                 timeline; write its trace, its picture
+  backoffsim check FILE.json     simulate a scenario, check every rule
+  backoffsim replay TRACE.jsonl  re-simulate a trace; show the first step
+                                 that differs, if one does
+  backoffsim default             print the built-in scenario, to edit
+  backoffsim help                show this
+
+FILE "-" is standard input. Exit status: 0 all went well; 1 the replay
+differs or a rule is broken; 2 a bad command line or file.
+
+A scenario is JSON; durations are strings such as "150ms":
+  {"attempt_timeout": "250ms", "deadline": "1s", "pause": "100ms",
+   "max_tries": 5, "abandon": false, "cancel_at": "900ms",
+   "attempts": [
+     {"outcome": "hang"},
+     {"takes": "50ms", "outcome": "retryable"},
+     {"takes": "2s", "outcome": "ok", "on_cancel": "late", "late": "20ms"}]}
+  outcome:   ok, retryable, not-retryable, give-up or hang
+  on_cancel: at-once (the default), late (after "late"), or ignore
+Attempts past the list repeat its last entry. Leave a limit out for none.
+`
+
+// check is the oracle the check command applies (a test replaces it).
+var check = sim.Check
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run runs the command line args (without the program's name) and returns
+// the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		return c.runDefault()
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return c.run(args)
+	case "check":
+		return c.check(args)
+	case "replay":
+		return c.replay(args)
+	case "default":
+		return c.printDefault(args)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "backoffsim: no command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+// cli carries a run's streams.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// usageError reports a problem with the command line and returns 2.
+func (c *cli) usageError(cmd, format string, args ...any) int {
+	c.fail(cmd, format, args...)
+	fmt.Fprintln(c.stderr, "Run 'backoffsim help' for usage.")
+	return 2
+}
+
+// fail reports a problem with a file and returns 2.
+func (c *cli) fail(cmd, format string, args ...any) int {
+	fmt.Fprintf(c.stderr, "%s: %s\n", strings.TrimSpace("backoffsim "+cmd), fmt.Sprintf(format, args...))
+	return 2
+}
+
+// parse parses args for cmd, flags and positional arguments in any order,
+// and returns the positional ones. It returns ok == false with the exit
+// status when there is nothing more to do (help asked, or a bad flag).
+func (c *cli) parse(cmd string, fs *flag.FlagSet, args []string, want int, what string) (pos []string, status int, ok bool) {
+	fs.SetOutput(io.Discard)
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(c.stdout, usage)
+				return nil, 0, false
+			}
+			return nil, c.usageError(cmd, "%v", err), false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	switch {
+	case len(pos) < want:
+		return nil, c.usageError(cmd, "want %s", what), false
+	case len(pos) > want:
+		return nil, c.usageError(cmd, "want only %s; got also %q", what, pos[want:]), false
+	}
+	return pos, 0, true
+}
+
+// read returns the content of the file name, or of stdin for "-".
+func (c *cli) read(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(c.stdin)
+	}
+	return os.ReadFile(name)
+}
+
+// scenario reads and simulates the scenario in the file name.
+func (c *cli) scenario(cmd, name string) (sim.Scenario, *sim.Result, int, bool) {
+	b, err := c.read(name)
+	if err != nil {
+		return sim.Scenario{}, nil, c.fail(cmd, "%v", err), false
+	}
+	sc, err := sim.ParseScenario(b)
+	if err != nil {
+		return sim.Scenario{}, nil, c.fail(cmd, "%s: %v", displayName(name), indentLines(err.Error())), false
+	}
+	res, err := sim.Run(sc)
+	if err != nil {
+		return sim.Scenario{}, nil, c.fail(cmd, "%s: %v", displayName(name), err), false
+	}
+	return sc, res, 0, true
+}
+
+func displayName(name string) string {
+	if name == "-" {
+		return "standard input"
+	}
+	return name
+}
+
+// indentLines puts each line after the first of a joined error on a line
+// of its own, indented.
+func indentLines(s string) string {
+	return strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+func (c *cli) runDefault() int {
+	sc, err := sim.ParseScenario(defaultScenario)
+	if err != nil {
+		return c.fail("", "the built-in scenario: %v", err) // a test makes sure it does not
+	}
+	res, err := sim.Run(sc)
+	if err != nil {
+		return c.fail("", "the built-in scenario: %v", err)
+	}
+	if err := sim.Timeline(c.stdout, sc, res); err != nil {
+		return c.fail("", "%v", err)
+	}
+	fmt.Fprint(c.stdout, "\nThis is the built-in example; 'backoffsim help' tells how to simulate yours.\n")
+	return 0
+}
+
+func (c *cli) run(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	tracePath := fs.String("trace", "", "write the trace (JSON Lines) to this file")
+	svgPath := fs.String("svg", "", "write the picture (SVG) to this file")
+	pos, status, ok := c.parse("run", fs, args, 1, "a scenario file (FILE.json, or - for standard input)")
+	if !ok {
+		return status
+	}
+	sc, res, status, ok := c.scenario("run", pos[0])
+	if !ok {
+		return status
+	}
+	if err := sim.Timeline(c.stdout, sc, res); err != nil {
+		return c.fail("run", "%v", err)
+	}
+	for _, out := range []struct {
+		path, what string
+		write      func(io.Writer) error
+	}{
+		{*tracePath, "trace", func(w io.Writer) error { return sim.WriteTrace(w, sc, res.Steps) }},
+		{*svgPath, "picture", func(w io.Writer) error { return sim.SVG(w, sc, res) }},
+	} {
+		if out.path == "" {
+			continue
+		}
+		var b bytes.Buffer
+		if err := out.write(&b); err != nil {
+			return c.fail("run", "%s: %v", out.what, err)
+		}
+		if err := os.WriteFile(out.path, b.Bytes(), 0o644); err != nil {
+			return c.fail("run", "cannot write the %s: %v", out.what, err)
+		}
+		fmt.Fprintf(c.stdout, "wrote the %s to %s\n", out.what, out.path)
+	}
+	return 0
+}
+
+func (c *cli) check(args []string) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	pos, status, ok := c.parse("check", fs, args, 1, "a scenario file (FILE.json, or - for standard input)")
+	if !ok {
+		return status
+	}
+	sc, res, status, ok := c.scenario("check", pos[0])
+	if !ok {
+		return status
+	}
+	err := check(sc, res)
+	if err == nil {
+		fmt.Fprintf(c.stdout, "all rules hold: %s, %d steps\n", displayName(pos[0]), len(res.Steps))
+		return 0
+	}
+	var all []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		all = j.Unwrap()
+	} else {
+		all = []error{err}
+	}
+	fmt.Fprintf(c.stdout, "%s: %d rule violations\n", displayName(pos[0]), len(all))
+	for _, v := range all {
+		fmt.Fprintf(c.stdout, "  %s\n", v)
+	}
+	fmt.Fprintln(c.stdout, "\nThe simulated call, step by step:")
+	if err := sim.Timeline(c.stdout, sc, res); err != nil {
+		return c.fail("check", "%v", err)
+	}
+	return 1
+}
+
+func (c *cli) replay(args []string) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	pos, status, ok := c.parse("replay", fs, args, 1, "a trace file (TRACE.jsonl, or - for standard input)")
+	if !ok {
+		return status
+	}
+	b, err := c.read(pos[0])
+	if err != nil {
+		return c.fail("replay", "%v", err)
+	}
+	t, err := sim.ReadTrace(bytes.NewReader(b))
+	if err != nil {
+		return c.fail("replay", "%s: %v", displayName(pos[0]), indentLines(err.Error()))
+	}
+	err = sim.Replay(bytes.NewReader(b))
+	var d *sim.Divergence
+	switch {
+	case errors.As(err, &d):
+		fmt.Fprintf(c.stdout, "%s: the re-simulation differs\n%v\n", displayName(pos[0]), d)
+		return 1
+	case err != nil:
+		return c.fail("replay", "%s: %v", displayName(pos[0]), err)
+	}
+	fmt.Fprintf(c.stdout, "identical: %s, %d steps re-simulated\n", displayName(pos[0]), len(t.Lines))
+	return 0
+}
+
+func (c *cli) printDefault(args []string) int {
+	fs := flag.NewFlagSet("default", flag.ContinueOnError)
+	if _, status, ok := c.parse("default", fs, args, 0, "no argument"); !ok {
+		return status
+	}
+	c.stdout.Write(defaultScenario)
+	return 0
+}

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/default.golden from the program's output")
+
+// result is what one run of the program gave.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs the program with args and stdin.
+func runCLI(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// want fails the test unless r has the exit code and each of the strings
+// in its stdout (out) and its stderr (errs).
+func (r result) want(t *testing.T, code int, out []string, errs []string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit code %d; want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	for _, s := range out {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	for _, s := range errs {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+}
+
+// A scenario that takes every branch the timeline has words for, small.
+const scenarioJSON = `{
+  "name": "small",
+  "attempt_timeout": "100ms",
+  "deadline": "1s",
+  "pause": "50ms",
+  "max_tries": 4,
+  "attempts": [
+    {"outcome": "hang"},
+    {"takes": "30ms", "outcome": "retryable"},
+    {"takes": "20ms", "outcome": "ok"}
+  ]
+}`
+
+// writeFile writes content to a file of that name in a fresh directory.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDefault runs the program with no arguments and compares its output
+// with testdata/default.golden (go test -update rewrites it).
+func TestDefault(t *testing.T) {
+	r := runCLI(t, "")
+	r.want(t, 0, nil, nil)
+	if r.stderr != "" {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	golden := filepath.Join("testdata", "default.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if r.stdout != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", golden, r.stdout, want)
+	}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if len(l) > sim.TimelineWidth {
+			t.Errorf("line of %d columns: %q", len(l), l)
+		}
+	}
+}
+
+// TestDefault_showsEveryRule checks that the built-in scenario does what
+// its name says: an attempt timeout, a retryable error, pauses between
+// attempts, and the deadline cutting the last attempt; and that every
+// rule holds.
+func TestDefault_showsEveryRule(t *testing.T) {
+	sc, err := sim.ParseScenario(defaultScenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Check(sc, res); err != nil {
+		t.Fatal(err)
+	}
+	var timedOut, retried, paused bool
+	for _, s := range res.Steps {
+		e, a := s.Event, s.Action
+		timedOut = timedOut || a.Outcome == backoff.Failed && e.Kind == backoff.Ended && !errors.Is(e.Err, sim.ErrRetryable)
+		retried = retried || a.Outcome == backoff.Failed && errors.Is(e.Err, sim.ErrRetryable)
+		paused = paused || a.Kind == backoff.Pause
+	}
+	last := res.Steps[len(res.Steps)-1].Action
+	if !timedOut || !retried || !paused || last.Outcome != backoff.Cut || !errors.Is(res.Err, backoff.ErrDeadline) {
+		t.Errorf("timed out %t, retried an error %t, paused %t, last attempt %v, result %v; want all",
+			timedOut, retried, paused, last.Outcome, res.Err)
+	}
+	// "default" prints the very same scenario.
+	r := runCLI(t, "", "default")
+	r.want(t, 0, nil, nil)
+	if r.stdout != string(defaultScenario) {
+		t.Errorf("default printed:\n%s\nwant:\n%s", r.stdout, defaultScenario)
+	}
+}
+
+func TestRun(t *testing.T) {
+	path := writeFile(t, "small.json", scenarioJSON)
+	dir := t.TempDir()
+	trace, svg := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "out.svg")
+	want := []string{
+		"scenario  small",
+		"policy    attempt timeout 100ms, deadline 1s, pause 50ms, max tries 4, cooperative",
+		"     0s  attempt 1 starts, cut at 100ms by its timeout",
+		"  100ms  attempt 1 timed out (failed); pause until 150ms",
+		"  150ms  pause over; attempt 2 starts, cut at 250ms by its timeout",
+		"  180ms  attempt 2 failed: sim: retryable error; pause until 230ms",
+		"  250ms  attempt 3 succeeded; the call returns the value 3",
+		"result    success: the value 3 (from attempt 3) after 250ms",
+	}
+
+	// Flags after the file, and before it.
+	for _, args := range [][]string{
+		{"run", path, "-trace", trace, "-svg", svg},
+		{"run", "-trace=" + trace, "-svg", svg, path},
+	} {
+		os.Remove(trace)
+		os.Remove(svg)
+		r := runCLI(t, "", args...)
+		r.want(t, 0, append(want, "wrote the trace to "+trace, "wrote the picture to "+svg), nil)
+
+		// The trace replays, in the program and in package sim.
+		runCLI(t, "", "replay", trace).want(t, 0, []string{"identical: ", "6 steps re-simulated"}, nil)
+		f, err := os.Open(trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.Replay(f); err != nil {
+			t.Error(err)
+		}
+		f.Close()
+
+		// The picture is well-formed XML, an svg element.
+		b, err := os.ReadFile(svg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wellFormedSVG(t, b)
+	}
+
+	// Standard input.
+	runCLI(t, scenarioJSON, "run", "-").want(t, 0, want, nil)
+}
+
+// wellFormedSVG fails the test unless b is well-formed XML whose root is
+// an svg element.
+func wellFormedSVG(t *testing.T, b []byte) {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	root := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if err.Error() != "EOF" {
+				t.Fatalf("the SVG is not well-formed XML: %v", err)
+			}
+			break
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+	if root != "svg" {
+		t.Errorf("the root element is %q; want svg", root)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	path := writeFile(t, "small.json", scenarioJSON)
+	runCLI(t, "", "check", path).want(t, 0, []string{"all rules hold: " + path + ", 6 steps"}, nil)
+	runCLI(t, scenarioJSON, "check", "-").want(t, 0, []string{"all rules hold: standard input"}, nil)
+
+	// A violation, as the oracle would report one, makes it exit 1 and
+	// list them. (A simulated call that breaks a rule would be a bug.)
+	check = func(sc sim.Scenario, res *sim.Result) error {
+		return errors.Join(
+			&sim.Violation{Rule: 6, Step: 2, At: 150e6, Msg: "attempt 2 starts 40ms after attempt 1 ended"},
+			&sim.Violation{Rule: 8, Step: -1, Msg: "5 attempts started; max_tries is 4"})
+	}
+	t.Cleanup(func() { check = sim.Check })
+	runCLI(t, "", "check", path).want(t, 1, []string{
+		path + ": 2 rule violations",
+		"  rule 6, step 2 at 150ms: attempt 2 starts 40ms after attempt 1 ended",
+		"  rule 8, the whole call: 5 attempts started; max_tries is 4",
+		"The simulated call, step by step:",
+		"  250ms  attempt 3 succeeded",
+	}, nil)
+}
+
+func TestReplay(t *testing.T) {
+	sc, err := sim.ParseScenario([]byte(scenarioJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace := string(sim.Encode(sc, res.Steps))
+	runCLI(t, trace, "replay", "-").want(t, 0, []string{"identical: standard input, 6 steps re-simulated"}, nil)
+
+	// A doctored trace: the pause before attempt 2 ends 10ms early.
+	doctored := strings.Replace(trace, `"until":"150ms"`, `"until":"140ms"`, 1)
+	if doctored == trace {
+		t.Fatal("the trace has no pause until 150ms to doctor")
+	}
+	path := writeFile(t, "doctored.jsonl", doctored)
+	r := runCLI(t, "", "replay", path)
+	r.want(t, 1, []string{
+		path + ": the re-simulation differs",
+		"diverges at step 1 (line 3)",
+		`recorded: {"at":"100ms"`, `"until":"140ms"`,
+		`replayed: {"at":"100ms"`, `"until":"150ms"`,
+	}, nil)
+
+	// A trace with a step less.
+	lines := strings.SplitAfter(strings.TrimSuffix(trace, "\n"), "\n")
+	short := strings.Join(lines[:len(lines)-1], "")
+	runCLI(t, short, "replay", "-").want(t, 1, []string{"diverges at step 5", "recorded: (no line)"}, nil)
+}
+
+// TestBadInput: bad command lines and files exit 2 with a message on
+// stderr that says what is wrong, and print nothing on stdout.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.json")
+	notJSON := writeFile(t, "notjson.json", "attempts: many")
+	unknown := writeFile(t, "unknown.json", `{"attempts":[{"outcome":"ok"}],"max_try":3}`)
+	invalid := writeFile(t, "invalid.json", `{"pause":"-1s","attempts":[{"outcome":"boom"}]}`)
+	badTrace := writeFile(t, "bad.jsonl", `{"format":"other","version":1,"scenario":{"attempts":[{"outcome":"ok"}]}}`+"\n")
+	scenario := writeFile(t, "small.json", scenarioJSON)
+	unwritable := filepath.Join(dir, "no-such-dir", "out.svg")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // each in stderr
+	}{
+		{"no such command", []string{"frob"}, []string{`no command "frob"`, "Usage:"}},
+		{"run without a file", []string{"run"}, []string{"backoffsim run: want a scenario file"}},
+		{"run with two files", []string{"run", scenario, "extra"}, []string{`got also ["extra"]`}},
+		{"run with an unknown flag", []string{"run", "-x", scenario}, []string{"flag provided but not defined: -x"}},
+		{"run with a flag without its value", []string{"run", scenario, "-svg"}, []string{"flag needs an argument: -svg"}},
+		{"run a missing file", []string{"run", missing}, []string{"missing.json", "no such file"}},
+		{"run a file that is not JSON", []string{"run", notJSON}, []string{"notjson.json", "invalid character"}},
+		{"run a scenario with an unknown field", []string{"run", unknown}, []string{`unknown field "max_try"`}},
+		{"run an invalid scenario", []string{"run", invalid}, []string{"pause is -1s", `outcome is "boom"`}},
+		{"run to an unwritable svg", []string{"run", scenario, "-svg", unwritable}, []string{"cannot write the picture"}},
+		{"check without a file", []string{"check"}, []string{"backoffsim check: want a scenario file"}},
+		{"check an invalid scenario", []string{"check", invalid}, []string{"pause is -1s"}},
+		{"check with a flag", []string{"check", "-trace", "x", scenario}, []string{"flag provided but not defined: -trace"}},
+		{"replay without a file", []string{"replay"}, []string{"backoffsim replay: want a trace file"}},
+		{"replay a missing file", []string{"replay", missing}, []string{"no such file"}},
+		{"replay a scenario, not a trace", []string{"replay", scenario}, []string{"small.json", "trace"}},
+		{"replay a trace of another format", []string{"replay", badTrace}, []string{`format "other"`}},
+		{"default with an argument", []string{"default", "x"}, []string{"want only no argument"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, "", tc.args...)
+			r.want(t, 2, nil, tc.want)
+			if tc.args[0] == "run" && r.stdout != "" && !strings.Contains(tc.name, "unwritable") {
+				t.Errorf("stdout: %s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestHelp: help goes to stdout with exit 0, fits an 80-column terminal,
+// and its example scenario is a valid one.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"run", "-h"}, {"check", "-help"}} {
+		r := runCLI(t, "", args...)
+		r.want(t, 0, []string{"Usage:", "backoffsim run FILE.json", "backoffsim replay TRACE.jsonl", "backoffsim check FILE.json"}, nil)
+	}
+	for _, l := range strings.Split(usage, "\n") {
+		if len(l) > 79 {
+			t.Errorf("usage line of %d columns: %q", len(l), l)
+		}
+	}
+	example := usage[strings.Index(usage, "{") : strings.LastIndex(usage, "}")+1]
+	sc, err := sim.ParseScenario([]byte(example))
+	if err != nil {
+		t.Fatalf("the usage's example scenario: %v\n%s", err, example)
+	}
+	if _, err := sim.Run(sc); err != nil {
+		t.Fatal(err)
+	}
+}

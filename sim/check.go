@@ -1,0 +1,787 @@
+package sim
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/timebound/backoff"
+)
+
+// A Violation is a rule of DESIGN.md §3 that a simulated call broke, as
+// [Check] reports it.
+type Violation struct {
+	// Rule is the rule's number in DESIGN.md §3 (1 to 12), or 0 when the
+	// result is malformed: it does not describe a call at all (steps after
+	// the call finished, time going back, an event of no attempt).
+	Rule int
+	// Step is the index in Result.Steps of the step that breaks the rule,
+	// or -1 when the rule is broken by the call as a whole.
+	Step int
+	// At is the step's virtual time (0 when Step is -1).
+	At time.Duration
+	// Msg says what the rule wants and what the step did.
+	Msg string
+}
+
+// Error reads "rule 6, step 4 at 150ms: ..." (or "malformed result" in
+// place of the rule, "the whole call" in place of the step).
+func (v *Violation) Error() string {
+	rule := "malformed result"
+	if v.Rule > 0 {
+		rule = "rule " + strconv.Itoa(v.Rule)
+	}
+	if v.Step < 0 {
+		return rule + ", the whole call: " + v.Msg
+	}
+	return fmt.Sprintf("%s, step %d at %v: %s", rule, v.Step, v.At, v.Msg)
+}
+
+// Check is an oracle for simulated calls: it checks, against the rules of
+// DESIGN.md §3 and sc's script, every step of res and the result as a
+// whole, and returns all the violations it finds, each a *[Violation],
+// joined with [errors.Join]; nil if every rule holds. It returns a plain
+// error if sc is invalid or res is nil.
+//
+// It is written from the rules, not from the decision core, and does not
+// use it: it replays the call step by step, asking at each step two
+// questions. Did the script and the clock make this event happen, now
+// (how an attempt ends, rules 2, 3 and 9; when a pause ends, rule 6)? Is
+// the action the one the rules demand (rules 1 to 9)? On top of that it
+// checks the rules' plain statements on the whole call: no attempt starts
+// at or after the deadline, the call ends by it unless a cooperative
+// attempt returned late, no attempt runs past its timeout unless it
+// returned late, every pause lasts exactly Pause, nothing follows the last
+// attempt, at most MaxTries attempts, a cancel at 0 calls nothing, and the
+// returned *backoff.Error agrees with the steps.
+//
+// How the policy classifies errors comes from the script (see [Scenario]):
+// ErrRetryable and ErrGiveUp are retried, ErrGiveUp also gives up, and
+// anything else an attempt returns before its time is up is not retried.
+//
+// Where two things fall due at the same instant (an attempt's return and
+// its cut, a cut and the cancel, a pause's end and the cancel) either
+// order is accepted, as an executor on a real clock may see either
+// (Scenario.Flip picks one in the simulator), and the driver may notice a
+// cancel due at the very instant of an event with that event or after it;
+// the decision taken is then checked against the order the steps show.
+// Rules 10 to 12 (state per call, panics, the context inside fn) concern
+// the executor and are not visible in a simulated result, except that
+// each Start's cut time is the D_k of rules 2 and 12.
+func Check(sc Scenario, res *Result) error {
+	if res == nil {
+		return errors.New("sim: check: no result")
+	}
+	if err := sc.Validate(); err != nil {
+		return fmt.Errorf("sim: check: %w", err)
+	}
+	c := &checker{sc: sc, res: res, cancel: math.MaxInt64}
+	if sc.CancelAt != nil {
+		c.cancel = sc.CancelAt.D()
+	}
+	c.walk()
+	c.wholeCall()
+	slices.SortStableFunc(c.errs, func(a, b *Violation) int {
+		// By step, the whole call last; the order found within a step.
+		return cmp.Compare(uint(a.Step), uint(b.Step))
+	})
+	errs := make([]error, len(c.errs))
+	for i, v := range c.errs {
+		errs[i] = v
+	}
+	return errors.Join(errs...)
+}
+
+// never stands for "never" among instants: no cancel, no natural end.
+const never = time.Duration(math.MaxInt64)
+
+type checker struct {
+	sc     Scenario
+	res    *Result
+	cancel time.Duration // when the caller cancels; never if it does not
+	errs   []*Violation
+}
+
+func (c *checker) fail(rule, step int, at time.Duration, format string, args ...any) {
+	if step < 0 {
+		at = 0
+	}
+	c.errs = append(c.errs, &Violation{Rule: rule, Step: step, At: at, Msg: fmt.Sprintf(format, args...)})
+}
+
+// script returns the script of attempt k (from 1): the script's entries
+// in order, the last repeated.
+func (c *checker) script(k int) Attempt {
+	return c.sc.Attempts[max(1, min(k, len(c.sc.Attempts)))-1]
+}
+
+// plus returns a+b, or never if that does not fit.
+func plus(a, b time.Duration) time.Duration {
+	if a >= never-b {
+		return never
+	}
+	return a + b
+}
+
+// cutOf returns, per rules 2 and 4, when the context of an attempt that
+// starts at s is done and what ends it: the earlier of s+AttemptTimeout
+// and the deadline, the deadline winning a tie; nil if neither is set.
+func (c *checker) cutOf(s time.Duration) (time.Duration, error) {
+	at, dl := c.sc.AttemptTimeout.D(), c.sc.Deadline.D()
+	switch {
+	case dl > 0 && (at == 0 || dl <= plus(s, at)):
+		return dl, backoff.ErrDeadline
+	case at > 0:
+		return plus(s, at), backoff.ErrAttemptTimeout
+	}
+	return 0, nil
+}
+
+// An outlook is an event the script and the clock may make happen next,
+// and the rule that says so.
+type outlook struct {
+	e    backoff.Event
+	rule int
+	why  string
+}
+
+// attemptEnds returns the ways attempt k, started at s, can end: by its
+// script, or when its context is done (by its cut or the caller's cancel)
+// as its reaction says, or, with Abandon, by the call not waiting any
+// more. There are two or more ways only at a tie.
+func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
+	a := c.script(k)
+	until, cut := c.cutOf(s)
+	natural := never
+	if a.Outcome != Hang {
+		natural = plus(s, a.Takes.D())
+	}
+	type done struct {
+		at       time.Duration
+		byCaller bool
+	}
+	var dones []done // when its context can be done, and by whom
+	switch {
+	case cut == nil && c.cancel == never:
+		dones = []done{{never, false}}
+	case cut == nil || c.cancel < until:
+		dones = []done{{max(c.cancel, s), true}}
+	case c.cancel == until:
+		dones = []done{{until, false}, {until, true}}
+	default:
+		dones = []done{{until, false}}
+	}
+	script := fmt.Sprintf("attempt %d (script: %s) started at %v", k, describeScript(a), s)
+	var outs []outlook
+	add := func(o outlook) {
+		for _, p := range outs {
+			if sameEvent(p.e, o.e) {
+				return
+			}
+		}
+		outs = append(outs, o)
+	}
+	for _, d := range dones {
+		if natural <= d.at {
+			add(outlook{backoff.Event{Kind: backoff.Ended, At: natural, Attempt: k, Err: a.Outcome.Err()}, 3,
+				script + " returns by itself at " + natural.String()})
+		}
+		if natural < d.at || d.at == never {
+			continue
+		}
+		rule, by := 3, "its cut"
+		if d.byCaller {
+			rule, by = 9, "the caller's cancel"
+		}
+		why := fmt.Sprintf("%s; %s at %v ends its context", script, by, d.at)
+		if c.sc.Abandon {
+			e := backoff.Event{Kind: backoff.Fired, At: d.at, Attempt: k}
+			if d.byCaller {
+				e = backoff.Event{Kind: backoff.Canceled, At: d.at, Cause: ErrCanceled}
+			}
+			add(outlook{e, rule, why + ", and with abandon the call stops waiting then"})
+			continue
+		}
+		ctxErr := context.DeadlineExceeded
+		if d.byCaller {
+			ctxErr = context.Canceled
+		}
+		switch a.OnCancel {
+		case Ignore:
+			add(outlook{backoff.Event{Kind: backoff.Ended, At: natural, Attempt: k, Err: a.Outcome.Err()}, rule,
+				why + ", which it ignores, so it returns by itself at " + natural.String()})
+		case Late:
+			end := plus(d.at, a.Late.D())
+			add(outlook{backoff.Event{Kind: backoff.Ended, At: end, Attempt: k, Err: ctxErr}, rule,
+				fmt.Sprintf("%s, and it returns %v later, at %v", why, a.Late, end)})
+		default:
+			add(outlook{backoff.Event{Kind: backoff.Ended, At: d.at, Attempt: k, Err: ctxErr}, rule,
+				why + ", and it returns at once"})
+		}
+	}
+	return outs
+}
+
+// pauseEnds returns the ways a pause from `from` until `until`, leading to
+// attempt k, can end: at its end, or by the caller's cancel first (either
+// at a tie).
+func (c *checker) pauseEnds(k int, from, until time.Duration) []outlook {
+	fired := outlook{backoff.Event{Kind: backoff.Fired, At: until, Attempt: k}, 6,
+		fmt.Sprintf("the pause before attempt %d ends at %v", k, until)}
+	canceled := outlook{backoff.Event{Kind: backoff.Canceled, At: max(c.cancel, from), Cause: ErrCanceled}, 9,
+		fmt.Sprintf("the caller cancels at %v, during the pause before attempt %d", c.cancel, k)}
+	switch {
+	case c.cancel < until:
+		return []outlook{canceled}
+	case c.cancel == until:
+		return []outlook{fired, canceled}
+	}
+	return []outlook{fired}
+}
+
+// sameEvent compares what an event says happened, leaving out its Cause
+// (see checkCause).
+func sameEvent(a, b backoff.Event) bool {
+	return a.Kind == b.Kind && a.At == b.At && a.Attempt == b.Attempt && sameErr(a.Err, b.Err)
+}
+
+func sameErr(a, b error) bool {
+	return a == b || a != nil && b != nil && errors.Is(a, b) && errors.Is(b, a)
+}
+
+// checkCause checks that the driver reports the caller's cancel as it
+// should: never before it happens; at once on a Canceled event; by the
+// first event after it (at its very instant it may not have noticed yet);
+// and, for a cancel at 0, before the call began (rule 9).
+func (c *checker) checkCause(i int, e backoff.Event) {
+	switch {
+	case e.Cause != nil && !errors.Is(e.Cause, ErrCanceled):
+		c.fail(9, i, e.At, "the event's cause is %s; the caller cancels only with sim.ErrCanceled", errName(e.Cause))
+	case e.Cause != nil && c.cancel > e.At:
+		c.fail(9, i, e.At, "the event says the caller has cancelled, but it cancels at %v", fmtNever(c.cancel))
+	case e.Cause == nil && (e.Kind == backoff.Canceled || c.cancel < e.At || c.cancel == 0):
+		c.fail(9, i, e.At, "the caller cancelled at %v, but the %s event does not say so (no cause)", c.cancel, e.Kind)
+	}
+}
+
+// A want is the action the rules demand at a step, and why.
+type want struct {
+	rule int
+	why  string
+	a    backoff.Action
+	last error // the last failure after this step, as the rules keep it
+}
+
+// phases of a call, as the checker follows it.
+type cphase uint8
+
+const (
+	cBegin cphase = iota
+	cRunning
+	cPausing
+	cOver
+)
+
+// walk follows the steps one by one. At each it checks the event against
+// what could happen next (outlooks), then the action against what the
+// rules demand given that event, then follows the action the call took,
+// so that one wrong step is reported once, not again at every later one.
+func (c *checker) walk() {
+	steps := c.res.Steps
+	if len(steps) == 0 {
+		c.fail(0, -1, 0, "there are no steps: a call has at least its beginning")
+		return
+	}
+	if len(steps) > MaxSteps {
+		c.fail(0, -1, 0, "%d steps; the simulator stops at MaxSteps (%d)", len(steps), MaxSteps)
+	}
+	var (
+		phase   = cBegin
+		k       int              // the attempt running, or the one the pause leads to
+		started int              // attempts started
+		start   time.Duration    // when attempt k started
+		since   time.Duration    // when attempt k, or the pause before it, began
+		until   time.Duration    // when its context is done by its cut (rules 2, 4)
+		cut     error            // what cuts it; nil: nothing
+		last    error            // the last failure, as the rules keep it
+		next    []outlook        // what can happen next
+		prev    time.Duration    // the previous step's time
+		final   *want            // what the rules demanded at the last step
+		finalAt = len(steps) - 1 // the index of the step that finished the call
+	)
+	for i, s := range steps {
+		e, a := s.Event, s.Action
+		if phase == cOver {
+			c.fail(0, i, e.At, "a step after the call finished at step %d", finalAt)
+			return
+		}
+		if e.At < prev {
+			c.fail(0, i, e.At, "time goes back, from %v at the step before", prev)
+		}
+		prev = e.At
+
+		// The event: did the script and the clock make it happen?
+		if i == 0 {
+			if !sameEvent(e, backoff.Event{Kind: backoff.Began}) {
+				c.fail(0, i, e.At, "the first event is %s; want the call beginning at 0s", describeEvent(e))
+			}
+		} else if !slices.ContainsFunc(next, func(o outlook) bool { return sameEvent(o.e, e) }) {
+			o := next[0]
+			c.fail(o.rule, i, e.At, "%s: want %s; got %s", o.why, describeEvent(o.e), describeEvent(e))
+		}
+		c.checkCause(i, e)
+
+		// The action: is it the one the rules demand?
+		var w *want
+		noticed := e.Kind == backoff.Canceled || e.Cause != nil
+		switch phase {
+		case cBegin:
+			if e.Kind != backoff.Began {
+				break
+			}
+			if noticed {
+				w = &want{9, "the caller's context is done before the call begins, so the operation is never called",
+					finish(ErrCanceled, nil, 0, e.At, backoff.NoOutcome), nil}
+			} else {
+				w = c.startWant(6, "the first attempt starts at once, with no pause before it", 1, e.At, nil, backoff.NoOutcome)
+			}
+		case cRunning:
+			w = c.attemptEnded(e, k, started, start, until, cut, last, noticed)
+		case cPausing:
+			switch {
+			case noticed && (e.Kind == backoff.Canceled || e.Kind == backoff.Fired && e.Attempt == k):
+				w = &want{9, "the caller cancelled during the pause, so the call ends at once",
+					finish(ErrCanceled, last, started, e.At, backoff.NoOutcome), last}
+			case e.Kind == backoff.Fired && e.Attempt == k:
+				w = c.startWant(6, "the pause is over", k, e.At, last, backoff.NoOutcome)
+			}
+		}
+		if w == nil {
+			c.fail(0, i, e.At, "%s is no event of a call %s", describeEvent(e), phaseWords(phase, k))
+		} else {
+			if phase != cBegin {
+				w.a.Since = since
+			}
+			c.compare(i, e.At, w, a)
+			last = w.last
+		}
+
+		// Follow the action the call took.
+		switch a.Kind {
+		case backoff.Start:
+			phase, k, start, since = cRunning, a.Attempt, e.At, e.At
+			started++
+			until, cut = c.cutOf(start)
+			next = c.attemptEnds(k, start)
+		case backoff.Pause:
+			phase, k, since = cPausing, a.Attempt, e.At
+			next = c.pauseEnds(k, e.At, a.Until)
+		case backoff.Finish:
+			phase, final, finalAt = cOver, w, i
+		default:
+			c.fail(0, i, e.At, "the action is %s; a driver is told to wait only on events it does not report", a.Kind)
+			return
+		}
+	}
+	c.result(phase, final, finalAt)
+}
+
+func phaseWords(p cphase, k int) string {
+	switch p {
+	case cBegin:
+		return "that has not begun"
+	case cRunning:
+		return fmt.Sprintf("running attempt %d", k)
+	}
+	return fmt.Sprintf("pausing before attempt %d", k)
+}
+
+// startWant is the action that starts attempt k at now.
+func (c *checker) startWant(rule int, why string, k int, now time.Duration, last error, o backoff.Outcome) *want {
+	until, cut := c.cutOf(now)
+	return &want{rule, why, backoff.Action{Kind: backoff.Start, Attempt: k, Until: until, Cut: cut, Outcome: o}, last}
+}
+
+func finish(reason, last error, attempts int, elapsed time.Duration, o backoff.Outcome) backoff.Action {
+	return backoff.Action{Kind: backoff.Finish, Outcome: o,
+		Err: &backoff.Error{Reason: reason, Last: last, Attempts: attempts, Elapsed: elapsed}}
+}
+
+// attemptEnded returns what the rules demand when the event e ends
+// attempt k (started at start, cut at until by cut), or nil if e cannot end it.
+func (c *checker) attemptEnded(e backoff.Event, k, started int, start, until time.Duration, cut, last error, noticed bool) *want {
+	mine := (e.Kind == backoff.Ended || e.Kind == backoff.Fired) && e.Attempt == k
+	now := e.At
+	at := fmt.Sprintf("attempt %d", k)
+	switch {
+	case e.Kind == backoff.Ended && mine && e.Err == nil:
+		return &want{1, at + " succeeded, so the call returns its value at once",
+			backoff.Action{Kind: backoff.Finish, Outcome: backoff.Succeeded}, last}
+	case noticed && c.sc.Abandon && (mine || e.Kind == backoff.Canceled):
+		return &want{9, "the caller cancelled during " + at + ", and with abandon the call ends at once, keeping Last",
+			finish(ErrCanceled, last, started, now, backoff.Cut), last}
+	case noticed && e.Kind == backoff.Ended && mine:
+		return &want{9, "the caller cancelled, and " + at + " has returned an error, so the call ends, keeping Last",
+			finish(ErrCanceled, last, started, now, backoff.Cut), last}
+	case !mine || e.Kind == backoff.Fired && (!c.sc.Abandon || cut == nil):
+		return nil // Fired ends an attempt only with abandon, at its cut
+	case cut == backoff.ErrDeadline && (e.Kind == backoff.Fired || now >= until):
+		return &want{4, at + " was cut off by the deadline, so the call ends with ErrDeadline, keeping Last",
+			finish(backoff.ErrDeadline, last, started, now, backoff.Cut), last}
+	case cut != nil && (e.Kind == backoff.Fired || now >= until):
+		return c.failed(k, started, now, backoff.ErrAttemptTimeout,
+			fmt.Sprintf("%s timed out at %v, an always retried failure (rules 2, 3)", at, until))
+	case errors.Is(e.Err, ErrRetryable) || errors.Is(e.Err, ErrGiveUp):
+		return c.failed(k, started, now, e.Err, fmt.Sprintf("%s failed with %s, which is retried", at, errName(e.Err)))
+	}
+	return &want{7, fmt.Sprintf("%s failed with %s, which is not retried, so the call ends", at, errName(e.Err)),
+		finish(backoff.ErrNotRetryable, e.Err, started, now, backoff.Rejected), e.Err}
+}
+
+// failed returns what the rules demand after attempt k failed at now with
+// err, a retryable failure: MaxTries, then GiveUp (rule 8), then the
+// pause (rules 5, 6).
+func (c *checker) failed(k, started int, now time.Duration, err error, why string) *want {
+	next := plus(now, c.sc.Pause.D())
+	switch {
+	case c.sc.MaxTries > 0 && k >= c.sc.MaxTries:
+		return &want{8, fmt.Sprintf("%s; it was try %d of max_tries %d, so the call ends with ErrMaxTries (GiveUp is not asked)", why, k, c.sc.MaxTries),
+			finish(backoff.ErrMaxTries, err, started, now, backoff.Failed), err}
+	case errors.Is(err, ErrGiveUp):
+		return &want{8, why + "; GiveUp says stop, so the call ends with ErrGaveUp",
+			finish(backoff.ErrGaveUp, err, started, now, backoff.Failed), err}
+	case c.sc.Deadline > 0 && next >= c.sc.Deadline.D():
+		return &want{5, fmt.Sprintf("%s; a pause of %v would end at %v, at or after the deadline %v, so the call ends at once",
+			why, c.sc.Pause, fmtNever(next), c.sc.Deadline), finish(backoff.ErrDeadline, err, started, now, backoff.Failed), err}
+	case c.sc.Pause == 0:
+		return c.startWant(6, why+"; with no pause the next attempt starts at once", k+1, now, err, backoff.Failed)
+	}
+	return &want{6, fmt.Sprintf("%s; the next attempt is %v later", why, c.sc.Pause),
+		backoff.Action{Kind: backoff.Pause, Attempt: k + 1, Until: next, Outcome: backoff.Failed}, err}
+}
+
+// compare reports how the action a taken at step i differs from w.
+func (c *checker) compare(i int, at time.Duration, w *want, a backoff.Action) {
+	wa := w.a
+	same := a.Kind == wa.Kind && a.Outcome == wa.Outcome
+	switch wa.Kind {
+	case backoff.Start:
+		same = same && a.Attempt == wa.Attempt
+	case backoff.Pause:
+		same = same && a.Attempt == wa.Attempt && a.Until == wa.Until
+	case backoff.Finish:
+		same = same && sameResult(a.Err, wa.Err)
+	}
+	if !same {
+		c.fail(w.rule, i, at, "%s: want %s; got %s", w.why, describeAction(wa), describeAction(a))
+		return
+	}
+	if a.Since != wa.Since {
+		what, rule := "attempt", 3
+		if w.rule == 6 && wa.Kind == backoff.Start && wa.Outcome == backoff.NoOutcome || w.rule == 9 && wa.Outcome == backoff.NoOutcome {
+			what, rule = "pause", 6
+		}
+		c.fail(rule, i, at, "the action says the %s that ended here began at %v (Since); it began at %v", what, a.Since, wa.Since)
+	}
+	if wa.Kind == backoff.Start && (a.Until != wa.Until || a.Cut != wa.Cut) {
+		rule := 2
+		if wa.Cut == backoff.ErrDeadline {
+			rule = 4
+		}
+		c.fail(rule, i, at, "attempt %d starts at %v, so its context is done at %s; got %s",
+			wa.Attempt, at, cutWords(wa.Until, wa.Cut), cutWords(a.Until, a.Cut))
+	}
+}
+
+// sameResult compares two results of a call: both nil, or two *backoff.Error
+// alike in every field.
+func sameResult(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ea, ok1 := a.(*backoff.Error)
+	eb, ok2 := b.(*backoff.Error)
+	return ok1 && ok2 && sameErr(ea.Reason, eb.Reason) && sameErr(ea.Last, eb.Last) &&
+		ea.Attempts == eb.Attempts && ea.Elapsed == eb.Elapsed
+}
+
+// result checks the Result's fields against the steps: the call's error
+// and value are those of its last step, as the rules demand them, and a
+// call that does not finish is a runaway.
+func (c *checker) result(phase cphase, final *want, finalAt int) {
+	res := c.res
+	if phase != cOver {
+		switch {
+		case !res.Runaway:
+			c.fail(0, -1, 0, "the steps end without the call finishing, and Runaway is not set")
+		case len(res.Steps) != MaxSteps:
+			c.fail(0, -1, 0, "Runaway is set after %d steps; the simulator stops at MaxSteps (%d)", len(res.Steps), MaxSteps)
+		}
+		if res.Runaway && (res.Err != nil || res.Value != 0) {
+			c.fail(0, -1, 0, "a runaway call returned %v and the value %d; it returned nothing", res.Err, res.Value)
+		}
+		return
+	}
+	if res.Runaway {
+		c.fail(0, -1, 0, "Runaway is set, but the call finished at step %d", finalAt)
+	}
+	at := res.Steps[finalAt].Event.At
+	stepErr := res.Steps[finalAt].Action.Err
+	switch {
+	case sameResult(res.Err, stepErr):
+		// The step has been checked: the result is what it says.
+	case final != nil && !sameResult(res.Err, final.a.Err):
+		c.fail(final.rule, finalAt, at, "%s: the call must return %s; it returned %s",
+			final.why, describeResult(final.a.Err), describeResult(res.Err))
+	default:
+		c.fail(0, finalAt, at, "the call returned %s, but its last step says %s",
+			describeResult(res.Err), describeResult(stepErr))
+	}
+	if final == nil {
+		return
+	}
+	value := 0
+	if e := res.Steps[finalAt].Event; final.a.Err == nil && e.Kind == backoff.Ended {
+		value = e.Attempt // a simulated attempt returns its number
+	}
+	if res.Value != value {
+		c.fail(1, finalAt, at, "the call returned the value %d; want %d", res.Value, value)
+	}
+}
+
+// An attemptSpan is one attempt as the steps show it.
+type attemptSpan struct {
+	k          int
+	startStep  int
+	start, end time.Duration
+	endStep    int // -1 while running (a runaway)
+}
+
+// wholeCall checks the rules' plain statements on the call as a whole, as
+// the steps show it, independently of the step-by-step walk.
+func (c *checker) wholeCall() {
+	steps := c.res.Steps
+	if len(steps) == 0 {
+		return
+	}
+	var spans []attemptSpan
+	running := false
+	for i, s := range steps {
+		e, a := s.Event, s.Action
+		if running && i > 0 {
+			k := spans[len(spans)-1].k
+			if (e.Kind == backoff.Ended || e.Kind == backoff.Fired) && e.Attempt == k || e.Kind == backoff.Canceled {
+				spans[len(spans)-1].end, spans[len(spans)-1].endStep = e.At, i
+				running = false
+			}
+		}
+		if a.Kind == backoff.Start {
+			spans = append(spans, attemptSpan{k: a.Attempt, startStep: i, start: e.At, endStep: -1})
+			running = true
+		}
+		if a.Kind == backoff.Finish {
+			break
+		}
+	}
+	last := steps[len(steps)-1]
+	finished := last.Action.Kind == backoff.Finish
+	end := last.Event.At
+	dl, at, pause := c.sc.Deadline.D(), c.sc.AttemptTimeout.D(), c.sc.Pause.D()
+
+	// Rule 9: a cancel at 0 calls nothing.
+	if c.cancel == 0 && len(spans) > 0 {
+		c.fail(9, spans[0].startStep, spans[0].start, "the caller cancelled before the call began, yet attempt %d starts", spans[0].k)
+	}
+	for j, sp := range spans {
+		// Attempts are numbered from 1, in order.
+		if sp.k != j+1 {
+			c.fail(0, sp.startStep, sp.start, "attempt %d is the call's attempt number %d", sp.k, j+1)
+		}
+		// Rule 8: at most MaxTries attempts.
+		if c.sc.MaxTries > 0 && j == c.sc.MaxTries {
+			c.fail(8, sp.startStep, sp.start, "attempt %d starts, beyond max_tries %d", j+1, c.sc.MaxTries)
+		}
+		// Rule 4: no attempt starts at or after the deadline.
+		if dl > 0 && sp.start >= dl {
+			c.fail(4, sp.startStep, sp.start, "attempt %d starts at %v, at or after the deadline %v", sp.k, sp.start, dl)
+		}
+		// Rule 6: the first attempt at once; then exactly Pause between an
+		// attempt's end and the next one's start.
+		if j == 0 && sp.start != 0 {
+			c.fail(6, sp.startStep, sp.start, "the first attempt starts at %v; want 0s, with no pause before it", sp.start)
+		}
+		if j > 0 && spans[j-1].endStep >= 0 {
+			if gap := sp.start - spans[j-1].end; gap != pause {
+				c.fail(6, sp.startStep, sp.start, "attempt %d starts %v after attempt %d ended at %v; the pause is %v",
+					sp.k, gap, spans[j-1].k, spans[j-1].end, pause)
+			}
+		}
+		// Rules 2, 3: no attempt runs past its timeout, unless cooperative
+		// and its script returns late; with abandon none runs past its cut.
+		if sp.endStep < 0 {
+			continue
+		}
+		late := !c.sc.Abandon && c.script(sp.k).OnCancel != AtOnce && c.script(sp.k).OnCancel != ""
+		if at > 0 && !late && sp.end-sp.start > at {
+			c.fail(3, sp.endStep, sp.end, "attempt %d ran %v (from %v), longer than the attempt timeout %v, though it does not return late",
+				sp.k, sp.end-sp.start, sp.start, at)
+		}
+	}
+	if !finished {
+		return
+	}
+	// Rule 4: the call ends by the deadline, unless its last attempt was
+	// cooperative and returned late.
+	if dl > 0 && end > dl {
+		lateEnd := len(spans) > 0 && !c.sc.Abandon && spans[len(spans)-1].endStep == len(steps)-1 &&
+			(c.script(len(spans)).OnCancel == Late || c.script(len(spans)).OnCancel == Ignore)
+		if !lateEnd {
+			c.fail(4, len(steps)-1, end, "the call ends at %v, after the deadline %v, and no cooperative attempt returned late", end, dl)
+		}
+	}
+	// Rule 6: nothing follows the last attempt, but a pause the caller cuts short.
+	if n := len(spans); n > 0 && spans[n-1].endStep >= 0 && end != spans[n-1].end {
+		inPause := c.cancel == end && end > spans[n-1].end && end <= plus(spans[n-1].end, pause)
+		if !inPause {
+			c.fail(6, len(steps)-1, end, "the call ends at %v, not when its last attempt ended (%v)", end, spans[n-1].end)
+		}
+	}
+	// The returned error agrees with the steps.
+	var be *backoff.Error
+	if errors.As(c.res.Err, &be) {
+		if be.Attempts != len(spans) {
+			c.fail(10, -1, 0, "the call's error says %d attempts; %d started", be.Attempts, len(spans))
+		}
+		if be.Elapsed != end {
+			c.fail(10, -1, 0, "the call's error says it took %v; it ended at %v", be.Elapsed, end)
+		}
+	}
+}
+
+// The words of messages.
+
+func fmtNever(t time.Duration) string {
+	if t == never {
+		return "never"
+	}
+	return t.String()
+}
+
+// errName names an error as a Go programmer would write it.
+func errName(err error) string {
+	switch err {
+	case nil:
+		return "nil"
+	case backoff.ErrAttemptTimeout:
+		return "ErrAttemptTimeout"
+	case backoff.ErrDeadline:
+		return "ErrDeadline"
+	case backoff.ErrMaxTries:
+		return "ErrMaxTries"
+	case backoff.ErrNotRetryable:
+		return "ErrNotRetryable"
+	case backoff.ErrGaveUp:
+		return "ErrGaveUp"
+	case ErrRetryable:
+		return "sim.ErrRetryable"
+	case ErrPermanent:
+		return "sim.ErrPermanent"
+	case ErrGiveUp:
+		return "sim.ErrGiveUp"
+	case ErrCanceled:
+		return "sim.ErrCanceled"
+	case context.Canceled:
+		return "context.Canceled"
+	case context.DeadlineExceeded:
+		return "context.DeadlineExceeded"
+	}
+	return strconv.Quote(err.Error())
+}
+
+func cutWords(until time.Duration, cut error) string {
+	switch cut {
+	case nil:
+		return "never (no time limit)"
+	case backoff.ErrAttemptTimeout:
+		return until.String() + " by the attempt timeout"
+	case backoff.ErrDeadline:
+		return until.String() + " by the deadline"
+	}
+	return fmt.Sprintf("%v by %s", until, errName(cut))
+}
+
+func describeScript(a Attempt) string {
+	var s string
+	switch a.Outcome {
+	case Hang:
+		s = "hangs"
+	case OK:
+		s = "ok after " + a.Takes.String()
+	default:
+		s = fmt.Sprintf("%s after %v", a.Outcome, a.Takes)
+	}
+	switch a.OnCancel {
+	case Late:
+		s += fmt.Sprintf(", returns %v late when cut", a.Late)
+	case Ignore:
+		s += ", ignores its context"
+	}
+	return s
+}
+
+func describeEvent(e backoff.Event) string {
+	var s string
+	switch e.Kind {
+	case backoff.Ended:
+		s = fmt.Sprintf("attempt %d returning %s at %v", e.Attempt, errName(e.Err), e.At)
+	case backoff.Fired:
+		s = fmt.Sprintf("the timer of attempt %d firing at %v", e.Attempt, e.At)
+	case backoff.Canceled:
+		s = fmt.Sprintf("the caller's cancel at %v", e.At)
+	case backoff.Began:
+		s = fmt.Sprintf("the call beginning at %v", e.At)
+	default:
+		s = fmt.Sprintf("%s (attempt %d) at %v", e.Kind, e.Attempt, e.At)
+	}
+	if e.Cause != nil {
+		s += " (cause " + errName(e.Cause) + ")"
+	}
+	return s
+}
+
+func describeAction(a backoff.Action) string {
+	var s string
+	switch a.Kind {
+	case backoff.Start:
+		if a.Cut == nil {
+			s = fmt.Sprintf("start attempt %d, with no time limit", a.Attempt)
+		} else {
+			s = fmt.Sprintf("start attempt %d, cut at %s", a.Attempt, cutWords(a.Until, a.Cut))
+		}
+	case backoff.Pause:
+		s = fmt.Sprintf("pause until %v, then attempt %d", a.Until, a.Attempt)
+	case backoff.Finish:
+		s = "finish, returning " + describeResult(a.Err)
+	default:
+		s = a.Kind.String()
+	}
+	if a.Outcome != backoff.NoOutcome {
+		s += " (outcome " + a.Outcome.String() + ")"
+	}
+	return s
+}
+
+func describeResult(err error) string {
+	if err == nil {
+		return "success"
+	}
+	if be, ok := err.(*backoff.Error); ok {
+		return fmt.Sprintf("Reason %s, Last %s, Attempts %d, Elapsed %v", errName(be.Reason), errName(be.Last), be.Attempts, be.Elapsed)
+	}
+	return errName(err) + " (not a *backoff.Error)"
+}

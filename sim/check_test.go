@@ -1,0 +1,575 @@
+package sim_test
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim"
+)
+
+// msec is a millisecond (diff_test.go has its own ms; this file stands alone).
+const msec = time.Millisecond
+
+// checkCases are handwritten scenarios, one or more per rule, each with
+// how the call must end (worked out by hand from DESIGN.md §3).
+var checkCases = []struct {
+	name     string
+	json     string
+	reason   error // nil: success
+	attempts int   // attempts started (or, on success, the attempt that succeeded)
+	elapsed  time.Duration
+}{
+	{"rule 1: success at once",
+		`{"attempt_timeout":"100ms","pause":"50ms","max_tries":3,"attempts":[{"takes":"10ms","outcome":"ok"}]}`,
+		nil, 1, 10 * msec},
+	{"rule 2: attempt timeouts are retried, then a success",
+		`{"attempt_timeout":"100ms","attempts":[{"outcome":"hang"},{"outcome":"hang"},{"takes":"30ms","outcome":"ok"}]}`,
+		nil, 3, 230 * msec},
+	{"rule 3: cooperative, an attempt returns late after its timeout",
+		`{"attempt_timeout":"100ms","pause":"50ms","max_tries":2,
+		  "attempts":[{"outcome":"hang","on_cancel":"late","late":"40ms"}]}`,
+		backoff.ErrMaxTries, 2, 330 * msec},
+	{"rule 3: abandon, an attempt that hangs and ignores its context",
+		`{"attempt_timeout":"100ms","deadline":"250ms","abandon":true,"attempts":[{"outcome":"hang","on_cancel":"ignore"}]}`,
+		backoff.ErrDeadline, 3, 250 * msec},
+	{"rules 1, 3: cooperative, a success that ignores the deadline's cut still counts",
+		`{"deadline":"200ms","attempts":[{"takes":"300ms","outcome":"ok","on_cancel":"ignore"}]}`,
+		nil, 1, 300 * msec},
+	{"rule 4: the deadline cuts the last attempt, and ties an attempt timeout",
+		`{"attempt_timeout":"200ms","deadline":"400ms","attempts":[{"outcome":"hang"}]}`,
+		backoff.ErrDeadline, 2, 400 * msec},
+	{"rule 5: no pause into the deadline",
+		`{"deadline":"300ms","pause":"100ms","attempts":[{"takes":"50ms","outcome":"retryable"}]}`,
+		backoff.ErrDeadline, 2, 200 * msec},
+	{"rule 6: exact pauses, none before the first attempt or after the last",
+		`{"attempt_timeout":"100ms","pause":"250ms","max_tries":3,
+		  "attempts":[{"takes":"30ms","outcome":"retryable"},{"outcome":"hang"},{"takes":"20ms","outcome":"retryable"}]}`,
+		backoff.ErrMaxTries, 3, 650 * msec},
+	{"rule 6: a zero pause starts the next attempt at once",
+		`{"max_tries":4,"attempts":[{"outcome":"retryable"}]}`,
+		backoff.ErrMaxTries, 4, 0},
+	{"rule 7: an error not retried ends the call",
+		`{"attempt_timeout":"100ms","pause":"50ms","attempts":[{"outcome":"hang"},{"takes":"20ms","outcome":"not-retryable"}]}`,
+		backoff.ErrNotRetryable, 2, 170 * msec},
+	{"rule 8: GiveUp before the last try",
+		`{"pause":"10ms","max_tries":3,"attempts":[{"takes":"10ms","outcome":"retryable"},{"takes":"10ms","outcome":"give-up"}]}`,
+		backoff.ErrGaveUp, 2, 30 * msec},
+	{"rule 8: MaxTries before GiveUp on the last try",
+		`{"pause":"10ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"},{"takes":"10ms","outcome":"give-up"}]}`,
+		backoff.ErrMaxTries, 2, 30 * msec},
+	{"rule 9: cancelled before the call, nothing is called",
+		`{"cancel_at":"0s","attempts":[{"outcome":"ok"}]}`,
+		sim.ErrCanceled, 0, 0},
+	{"rule 9: cancelled during a pause, the call ends at once",
+		`{"pause":"1s","cancel_at":"500ms","attempts":[{"takes":"100ms","outcome":"retryable"}]}`,
+		sim.ErrCanceled, 1, 500 * msec},
+	{"rule 9: cancelled during a cooperative attempt, which returns late",
+		`{"attempt_timeout":"1s","cancel_at":"200ms",
+		  "attempts":[{"takes":"50ms","outcome":"retryable"},{"takes":"2s","outcome":"ok","on_cancel":"late","late":"30ms"}]}`,
+		sim.ErrCanceled, 2, 230 * msec},
+	{"rule 9: cancelled during an abandoned attempt, the call ends at once",
+		`{"attempt_timeout":"1s","abandon":true,"cancel_at":"200ms",
+		  "attempts":[{"takes":"50ms","outcome":"retryable"},{"outcome":"hang","on_cancel":"ignore"}]}`,
+		sim.ErrCanceled, 2, 200 * msec},
+	{"ties: a cancel at the end of a pause, and attempts ending at their timeout",
+		`{"attempt_timeout":"100ms","pause":"100ms","cancel_at":"300ms","attempts":[{"takes":"100ms","outcome":"retryable"}]}`,
+		sim.ErrCanceled, 2, 300 * msec},
+}
+
+// simulate parses and runs a scenario.
+func simulate(t *testing.T, js string) (sim.Scenario, *sim.Result) {
+	t.Helper()
+	sc, err := sim.ParseScenario([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc, res
+}
+
+// checkAllOrders applies Check to sc and to sc under every order of its
+// ties (at most limit variants), and returns how many it checked.
+func checkAllOrders(t *testing.T, sc sim.Scenario, limit int) int {
+	t.Helper()
+	n := 0
+	err := sim.Explore(sc, func(v sim.Scenario, res *sim.Result) bool {
+		n++
+		if err := sim.Check(v, res); err != nil {
+			t.Errorf("Check fails on flip %v:\n%v\n%s", v.Flip, err, sim.Encode(v, res.Steps))
+		}
+		return n < limit
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestCheck_holds: every rule holds on the handwritten scenarios, as the
+// simulator runs them and under every other order of their ties; and each
+// ends as worked out by hand.
+func TestCheck_holds(t *testing.T) {
+	for _, tc := range checkCases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, res := simulate(t, tc.json)
+			if err := sim.Check(sc, res); err != nil {
+				t.Fatalf("%v\n%s", err, sim.Encode(sc, res.Steps))
+			}
+			checkAllOrders(t, sc, 64)
+
+			// The scenario does what its name says.
+			var be *backoff.Error
+			switch {
+			case tc.reason == nil:
+				if res.Err != nil || res.Value != tc.attempts || res.Steps[len(res.Steps)-1].Event.At != tc.elapsed {
+					t.Errorf("got %v, value %d at %v; want success of attempt %d at %v",
+						res.Err, res.Value, res.Steps[len(res.Steps)-1].Event.At, tc.attempts, tc.elapsed)
+				}
+			case !errors.As(res.Err, &be) || be.Reason != tc.reason || be.Attempts != tc.attempts || be.Elapsed != tc.elapsed:
+				t.Errorf("got %v; want reason %v after %d attempts in %v", res.Err, tc.reason, tc.attempts, tc.elapsed)
+			}
+		})
+	}
+}
+
+// TestCheck_runaway: a runaway result is a legitimate one.
+func TestCheck_runaway(t *testing.T) {
+	sc, res := simulate(t, `{"attempts":[{"outcome":"retryable"}]}`)
+	if !res.Runaway {
+		t.Fatal("not a runaway")
+	}
+	if err := sim.Check(sc, res); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCheck_goldenScenarios: every rule holds on the scenarios of
+// testdata/scenarios, under every order of their ties.
+func TestCheck_goldenScenarios(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "scenarios", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skip("no scenarios in testdata/scenarios")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := sim.ParseScenario(b)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		checkAllOrders(t, sc, 64)
+	}
+}
+
+// randomScenario returns a valid scenario drawn from r: small multiples
+// of 10ms, so that ties are frequent.
+func randomScenario(r *rand.Rand) sim.Scenario {
+	d := func(n int) sim.Duration { return sim.Duration(r.IntN(n)) * sim.Duration(10*msec) }
+	kinds := []sim.Kind{sim.OK, sim.Retryable, sim.NotRetryable, sim.GiveUp, sim.Hang}
+	reactions := []sim.Reaction{"", sim.AtOnce, sim.Late, sim.Ignore}
+	for {
+		sc := sim.Scenario{AttemptTimeout: d(4), Deadline: d(12), Pause: d(3), MaxTries: r.IntN(5), Abandon: r.IntN(2) == 0}
+		if r.IntN(3) == 0 {
+			c := d(12)
+			sc.CancelAt = &c
+		}
+		for range 1 + r.IntN(4) {
+			a := sim.Attempt{Takes: d(5), Outcome: kinds[r.IntN(len(kinds))], OnCancel: reactions[r.IntN(len(reactions))]}
+			if a.Outcome == sim.Hang {
+				a.Takes = 0
+			}
+			if a.OnCancel == sim.Late {
+				a.Late = d(3) + sim.Duration(msec)
+			}
+			sc.Attempts = append(sc.Attempts, a)
+		}
+		if sc.Validate() == nil {
+			return sc
+		}
+	}
+}
+
+// TestCheck_random: every rule holds on random scenarios, under every
+// order of their ties. The oracle and the decision core are written
+// apart, so this is a differential test of the two.
+func TestCheck_random(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	n := 600
+	if testing.Short() {
+		n = 200
+	}
+	for range n {
+		checkAllOrders(t, randomScenario(r), 16)
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// doctor returns a deep copy of res, for a test to spoil.
+func doctor(res *sim.Result) *sim.Result {
+	d := *res
+	d.Steps = append([]sim.Step(nil), res.Steps...)
+	d.Ties = append([]time.Duration(nil), res.Ties...)
+	if be, ok := res.Err.(*backoff.Error); ok {
+		c := *be
+		d.Err = &c
+		last := &d.Steps[len(d.Steps)-1].Action
+		if last.Err == res.Err {
+			last.Err = &c
+		}
+	}
+	return &d
+}
+
+// shift moves every time from step i on by delta, as if something before
+// had taken delta longer.
+func shift(res *sim.Result, i int, delta time.Duration) {
+	for j := i; j < len(res.Steps); j++ {
+		s := &res.Steps[j]
+		s.Event.At += delta
+		if s.Action.Kind == backoff.Pause || s.Action.Kind == backoff.Start && s.Action.Cut != nil {
+			s.Action.Until += delta
+		}
+		if j > i && s.Action.Since > 0 {
+			s.Action.Since += delta
+		}
+	}
+	if be, ok := res.Err.(*backoff.Error); ok {
+		be.Elapsed += delta
+	}
+}
+
+// violations returns the Violations in err.
+func violations(t *testing.T, err error) []*sim.Violation {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("Check returned %T %v; want joined violations", err, err)
+	}
+	var vs []*sim.Violation
+	for _, e := range j.Unwrap() {
+		v, ok := e.(*sim.Violation)
+		if !ok {
+			t.Fatalf("Check returned %T %v among its violations", e, e)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// TestCheck_fails: Check fails on doctored results, naming the rule
+// broken and the step that breaks it.
+func TestCheck_fails(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		json   string
+		spoil  func(t *testing.T, sc *sim.Scenario, res *sim.Result) *sim.Result
+		rule   int // a violation of this rule
+		step   int // at this step (-1: the whole call; -2: any)
+		inMsgs string
+	}{
+		{"a shortened pause",
+			`{"attempt_timeout":"100ms","pause":"50ms","attempts":[{"outcome":"hang"},{"takes":"30ms","outcome":"ok"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start, 1 timeout + pause until 150ms, 2 fired + start, 3 success
+				d.Steps[1].Action.Until -= 10 * msec
+				shift(d, 2, -10*msec)
+				return d
+			}, 6, 1, "want pause until 150ms, then attempt 2 (outcome failed); got pause until 140ms"},
+		{"the next attempt starts before the pause is over",
+			`{"attempt_timeout":"100ms","pause":"50ms","attempts":[{"outcome":"hang"},{"takes":"30ms","outcome":"ok"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				shift(d, 2, -10*msec) // the pause says 150ms, the start comes at 140ms
+				return d
+			}, 6, 2, "the pause before attempt 2 ends at 150ms"},
+		{"an attempt beyond MaxTries",
+			`{"attempt_timeout":"100ms","max_tries":3,"attempts":[{"outcome":"hang"}]}`,
+			func(t *testing.T, sc *sim.Scenario, _ *sim.Result) *sim.Result {
+				// The steps of the same call with one more try allowed.
+				more := *sc
+				more.MaxTries++
+				res, err := sim.Run(more)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}, 8, 3, "it was try 3 of max_tries 3, so the call ends with ErrMaxTries"},
+		{"a wrong Reason: GiveUp asked on the last permitted try",
+			`{"max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"},{"takes":"10ms","outcome":"give-up"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Err.(*backoff.Error).Reason = backoff.ErrGaveUp
+				return d
+			}, 8, 2, "Reason ErrMaxTries"},
+		{"a wrong Reason in the result only",
+			`{"deadline":"100ms","attempts":[{"outcome":"hang"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Err = &backoff.Error{Reason: backoff.ErrMaxTries, Attempts: 1, Elapsed: 100 * msec}
+				return d
+			}, 4, 1, "the call must return Reason ErrDeadline"},
+		{"a deadline cut replaces Last",
+			`{"attempt_timeout":"100ms","deadline":"150ms","attempts":[{"outcome":"hang"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Err.(*backoff.Error).Last = backoff.ErrDeadline
+				return d
+			}, 4, 2, "keeping Last"},
+		{"an attempt runs past its timeout",
+			`{"attempt_timeout":"100ms","max_tries":2,"attempts":[{"outcome":"hang"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				shift(d, 1, 20*msec) // attempt 1 ends at 120ms
+				return d
+			}, 3, 1, "ran 120ms (from 0s), longer than the attempt timeout 100ms"},
+		{"the call ends after the deadline",
+			`{"deadline":"100ms","attempts":[{"outcome":"hang"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				shift(d, 1, 30*msec)
+				return d
+			}, 4, 1, "after the deadline 100ms"},
+		{"a success is retried",
+			`{"pause":"10ms","attempts":[{"takes":"10ms","outcome":"ok"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Steps[1].Action = backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 20 * msec, Outcome: backoff.Failed, Since: 0}
+				return d
+			}, 1, 1, "succeeded, so the call returns its value at once"},
+		{"an error not retried is retried",
+			`{"max_tries":3,"attempts":[{"takes":"10ms","outcome":"not-retryable"},{"takes":"10ms","outcome":"ok"}]}`,
+			func(t *testing.T, _ *sim.Scenario, _ *sim.Result) *sim.Result {
+				sc, res := simulate(t, `{"max_tries":3,"attempts":[{"takes":"10ms","outcome":"retryable"},{"takes":"10ms","outcome":"ok"}]}`)
+				_ = sc
+				d := doctor(res)
+				d.Steps[1].Event.Err = sim.ErrPermanent
+				return d
+			}, 7, 1, "which is not retried"},
+		{"a cancel at 0 calls the operation",
+			`{"cancel_at":"0s","attempts":[{"takes":"10ms","outcome":"ok"}]}`,
+			func(t *testing.T, _ *sim.Scenario, _ *sim.Result) *sim.Result {
+				_, res := simulate(t, `{"attempts":[{"takes":"10ms","outcome":"ok"}]}`)
+				return res
+			}, 9, 0, "the caller cancelled before the call began, yet attempt 1 starts"},
+		{"a cancelled pause runs to its end",
+			`{"pause":"1s","cancel_at":"500ms","attempts":[{"takes":"100ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				shift(d, 2, 600*msec) // the call ends at 1.1s, when the pause would have
+				return d
+			}, 9, 2, "the caller cancels at 500ms, during the pause"},
+		{"the wrong attempt count",
+			`{"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Err.(*backoff.Error).Attempts = 3
+				return d
+			}, 10, -1, "the call's error says 3 attempts; 2 started"},
+		{"a finished call marked as a runaway",
+			`{"attempts":[{"outcome":"ok"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Runaway = true
+				return d
+			}, 0, -1, "Runaway is set, but the call finished"},
+		{"steps after the call finished",
+			`{"attempts":[{"outcome":"ok"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Steps = append(d.Steps, d.Steps[len(d.Steps)-1])
+				return d
+			}, 0, 2, "a step after the call finished"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, res := simulate(t, tc.json)
+			if err := sim.Check(sc, res); err != nil {
+				t.Fatalf("the result before spoiling fails already: %v", err)
+			}
+			spoiled := tc.spoil(t, &sc, res)
+			err := sim.Check(sc, spoiled)
+			if err == nil {
+				t.Fatalf("Check passes a spoiled result:\n%s", sim.Encode(sc, spoiled.Steps))
+			}
+			found := false
+			for _, v := range violations(t, err) {
+				if v.Rule == tc.rule && (tc.step == -2 || v.Step == tc.step) && strings.Contains(v.Msg, tc.inMsgs) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no violation of rule %d at step %d saying %q; got:\n%v\n%s",
+					tc.rule, tc.step, tc.inMsgs, err, sim.Encode(sc, spoiled.Steps))
+			}
+			t.Logf("as reported:\n%v", err)
+		})
+	}
+}
+
+// TestCheck_refuses: an invalid scenario or no result is an error of its
+// own, not a violation.
+func TestCheck_refuses(t *testing.T) {
+	sc, res := simulate(t, `{"attempts":[{"outcome":"ok"}]}`)
+	if err := sim.Check(sc, nil); err == nil {
+		t.Error("Check passes a nil result")
+	}
+	bad := sc
+	bad.Pause = -1
+	if err := sim.Check(bad, res); err == nil || strings.Contains(err.Error(), "rule") {
+		t.Errorf("Check of an invalid scenario: %v", err)
+	}
+}
+
+func TestViolation_Error(t *testing.T) {
+	for _, tc := range []struct {
+		v    sim.Violation
+		want string
+	}{
+		{sim.Violation{Rule: 6, Step: 3, At: 150 * msec, Msg: "m"}, "rule 6, step 3 at 150ms: m"},
+		{sim.Violation{Rule: 8, Step: -1, Msg: "m"}, "rule 8, the whole call: m"},
+		{sim.Violation{Rule: 0, Step: 2, At: 0, Msg: "m"}, "malformed result, step 2 at 0s: m"},
+	} {
+		if got := tc.v.Error(); got != tc.want {
+			t.Errorf("%q; want %q", got, tc.want)
+		}
+	}
+}
+
+// TestTimelineAndSVG: on every handwritten scenario, the timeline fits
+// TimelineWidth columns and has a line per step, and the picture is
+// well-formed XML whose root is an svg element; with words and marks
+// that say what happened.
+func TestTimelineAndSVG(t *testing.T) {
+	words := map[string][]string{ // in the timeline, per scenario name
+		checkCases[1].name:  {"attempt 1 timed out (failed)", "attempt 3 succeeded", "the call returns the value 3"},
+		checkCases[2].name:  {"attempt 1 timed out at 100ms; it returned 40ms later (failed); pause until 190ms"},
+		checkCases[3].name:  {"attempt 1 timed out; abandoned (failed)", "the deadline cut attempt 3 off; abandoned (cut)"},
+		checkCases[4].name:  {"attempt 1 succeeded 100ms after its cut at 200ms (a success still counts)"},
+		checkCases[6].name:  {"the call ends: the pause would end at 300ms"},
+		checkCases[9].name:  {"attempt 2 failed: sim: permanent error (rejected: not retried)"},
+		checkCases[10].name: {"the call ends: GiveUp says stop", "Last sim.ErrGiveUp"},
+		checkCases[11].name: {"the call ends: max tries (2) reached"},
+		checkCases[12].name: {"the caller cancelled before the call began, so the operation is never called"},
+		checkCases[13].name: {"the caller cancels during the pause; the call ends: cancelled by the caller"},
+		checkCases[15].name: {"the caller cancels: attempt 2 is abandoned (cut)"},
+	}
+	marks := map[string][]string{ // in the SVG
+		checkCases[2].name:  {`fill="url(#hatch)"`, ">pause<", ">timed out<"},
+		checkCases[3].name:  {`stroke-dasharray="4 3"`, ">deadline 250ms<"},
+		checkCases[13].name: {">cancel 500ms<", ">pause (cancelled)<"},
+	}
+	for _, tc := range checkCases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, res := simulate(t, tc.json)
+			var tl bytes.Buffer
+			if err := sim.Timeline(&tl, sc, res); err != nil {
+				t.Fatal(err)
+			}
+			steps := 0
+			for _, l := range strings.Split(tl.String(), "\n") {
+				if len(l) > sim.TimelineWidth {
+					t.Errorf("a line of %d columns: %q", len(l), l)
+				}
+				if stepLine.MatchString(l) {
+					steps++
+				}
+			}
+			if steps < len(res.Steps) {
+				t.Errorf("%d step lines for %d steps:\n%s", steps, len(res.Steps), tl.String())
+			}
+			for _, w := range words[tc.name] {
+				if !strings.Contains(tl.String(), w) {
+					t.Errorf("the timeline lacks %q:\n%s", w, tl.String())
+				}
+			}
+
+			var svg bytes.Buffer
+			if err := sim.SVG(&svg, sc, res); err != nil {
+				t.Fatal(err)
+			}
+			if err := wellFormedSVG(svg.Bytes()); err != nil {
+				t.Errorf("%v\n%s", err, svg.String())
+			}
+			for _, m := range marks[tc.name] {
+				if !strings.Contains(svg.String(), m) {
+					t.Errorf("the SVG lacks %q", m)
+				}
+			}
+		})
+	}
+}
+
+// TestTimelineAndSVG_runaway: the steps of a runaway are elided in the
+// middle of the timeline, and its attempts in the middle of the picture.
+func TestTimelineAndSVG_runaway(t *testing.T) {
+	sc, res := simulate(t, `{"attempts":[{"outcome":"retryable"}]}`)
+	var tl, svg bytes.Buffer
+	if err := sim.Timeline(&tl, sc, res); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(tl.String(), "\n"); n > 70 {
+		t.Errorf("the timeline of a runaway has %d lines", n)
+	}
+	for _, w := range []string{"... 9950 steps not shown ...", "attempt 9999 failed", "a runaway, stopped after 10000 steps"} {
+		if !strings.Contains(tl.String(), w) {
+			t.Errorf("the timeline lacks %q:\n%s", w, tl.String())
+		}
+	}
+	if err := sim.SVG(&svg, sc, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := wellFormedSVG(svg.Bytes()); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(svg.String(), "9977 more attempts") || svg.Len() > 64<<10 {
+		t.Errorf("the SVG of a runaway (%d bytes) does not elide its attempts", svg.Len())
+	}
+}
+
+// stepLine matches a timeline's line of a step: its time, two spaces, words.
+var stepLine = regexp.MustCompile(`^ +[0-9][0-9a-zµ.]*  [^ ]`)
+
+// wellFormedSVG says whether b is well-formed XML whose root is svg.
+func wellFormedSVG(b []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	root := ""
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("the SVG is not well-formed XML: %w", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+	if root != "svg" {
+		return fmt.Errorf("the root element is %q; want svg", root)
+	}
+	return nil
+}

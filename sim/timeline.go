@@ -1,0 +1,865 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/timebound/backoff"
+)
+
+// TimelineWidth is the most columns a line of [Timeline] takes.
+const TimelineWidth = 100
+
+// Steps beyond timelineMax are elided from a timeline: the first
+// timelineHead and the last timelineTail are shown.
+const (
+	timelineMax  = 60
+	timelineHead = 40
+	timelineTail = 10
+)
+
+// Timeline writes a simulated call as text for a person to read: a header
+// with the policy's numbers and the script, then one line per step with
+// its virtual time (the time since the call began), then the result.
+// Lines are aligned and at most [TimelineWidth] columns wide; a long one
+// goes on, indented, on the next line. The steps of a long call (a
+// runaway has thousands) are elided in the middle.
+//
+//	policy    attempt timeout 250ms, deadline 1s, pause 100ms, max tries 5, cooperative
+//	script    #1: hangs; #2: fails after 50ms (retryable); ...
+//
+//	     0s  attempt 1 starts, cut at 250ms by its timeout
+//	  250ms  attempt 1 timed out (failed); pause until 350ms
+//	  ...
+//	     1s  the deadline cut attempt 4 off (cut); the call ends: deadline exceeded
+//
+//	result    Reason ErrDeadline, Last ErrAttemptTimeout, Attempts 4, Elapsed 1s
+//
+// sc is the scenario res was simulated from.
+func Timeline(w io.Writer, sc Scenario, res *Result) error {
+	if res == nil {
+		return errors.New("sim: timeline: no result")
+	}
+	var b strings.Builder
+	if sc.Name != "" {
+		b.WriteString(wrap("scenario  ", sc.Name))
+	}
+	b.WriteString(wrap("policy    ", policyWords(sc)))
+	b.WriteString(wrap("script    ", scriptWords(sc)))
+	b.WriteByte('\n')
+
+	// The time column is as wide as the widest time.
+	width := 5
+	for _, s := range res.Steps {
+		width = max(width, len(s.Event.At.String()))
+	}
+	t := teller{sc: sc, res: res}
+	n := len(res.Steps)
+	for i, s := range res.Steps {
+		line := t.step(s) // every step, so that the teller follows the call
+		if n > timelineMax && i >= timelineHead && i < n-timelineTail {
+			if i == timelineHead {
+				b.WriteString(wrap(strings.Repeat(" ", width+4),
+					fmt.Sprintf("... %d steps not shown ...", n-timelineHead-timelineTail)))
+			}
+			continue
+		}
+		b.WriteString(wrap(fmt.Sprintf("  %*s  ", width, s.Event.At), line))
+	}
+	b.WriteByte('\n')
+	b.WriteString(wrap("result    ", resultWords(res)))
+	if res.Err != nil {
+		b.WriteString(wrap("          ", "the error reads "+strconv.Quote(res.Err.Error())))
+	}
+	if len(res.Ties) > 0 {
+		b.WriteString(wrap("note      ", tieWords(res.Ties)))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// wrap returns prefix+text as lines of at most TimelineWidth columns,
+// breaking text at spaces; continuation lines are indented by the
+// prefix's width (plus two columns).
+func wrap(prefix, text string) string {
+	var b strings.Builder
+	indent := strings.Repeat(" ", len(prefix)+2)
+	line := prefix
+	fresh := true // nothing of text on the line yet
+	for word := range strings.FieldsSeq(text) {
+		if !fresh && len(line)+1+len(word) > TimelineWidth {
+			b.WriteString(strings.TrimRight(line, " "))
+			b.WriteByte('\n')
+			line, fresh = indent, true
+		}
+		if !fresh {
+			line += " "
+		}
+		line += word
+		fresh = false
+	}
+	b.WriteString(strings.TrimRight(line, " "))
+	b.WriteByte('\n')
+	return b.String()
+}
+
+func policyWords(sc Scenario) string {
+	var parts []string
+	if sc.AttemptTimeout > 0 {
+		parts = append(parts, "attempt timeout "+sc.AttemptTimeout.String())
+	} else {
+		parts = append(parts, "no attempt timeout")
+	}
+	if sc.Deadline > 0 {
+		parts = append(parts, "deadline "+sc.Deadline.String())
+	} else {
+		parts = append(parts, "no deadline")
+	}
+	if sc.Pause > 0 {
+		parts = append(parts, "pause "+sc.Pause.String())
+	} else {
+		parts = append(parts, "no pause")
+	}
+	if sc.MaxTries > 0 {
+		parts = append(parts, "max tries "+strconv.Itoa(sc.MaxTries))
+	} else {
+		parts = append(parts, "no max tries")
+	}
+	if sc.Abandon {
+		parts = append(parts, "abandon (hard bound)")
+	} else {
+		parts = append(parts, "cooperative")
+	}
+	s := strings.Join(parts, ", ")
+	if sc.CancelAt != nil {
+		s += "; the caller cancels at " + sc.CancelAt.String()
+	}
+	return s
+}
+
+func scriptWords(sc Scenario) string {
+	var parts []string
+	for i, a := range sc.Attempts {
+		who := "#" + strconv.Itoa(i+1)
+		if i == len(sc.Attempts)-1 && i > 0 {
+			who += " and later"
+		} else if i == 0 && len(sc.Attempts) == 1 {
+			who = "every attempt"
+		}
+		parts = append(parts, who+": "+attemptWords(a))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// attemptWords says what a scripted attempt does.
+func attemptWords(a Attempt) string {
+	var s string
+	switch a.Outcome {
+	case Hang:
+		s = "hangs"
+	case OK:
+		s = "succeeds " + after(a.Takes)
+	case Retryable:
+		s = "fails " + after(a.Takes) + " (retryable)"
+	case NotRetryable:
+		s = "fails " + after(a.Takes) + " (not retryable)"
+	case GiveUp:
+		s = "fails " + after(a.Takes) + " (give up)"
+	default:
+		s = string(a.Outcome)
+	}
+	switch a.OnCancel {
+	case Late:
+		s += ", returns " + a.Late.String() + " late when cut"
+	case Ignore:
+		s += ", ignores cuts"
+	}
+	return s
+}
+
+func after(d Duration) string {
+	if d == 0 {
+		return "at once"
+	}
+	return "after " + d.String()
+}
+
+func resultWords(res *Result) string {
+	if res.Runaway {
+		return fmt.Sprintf("none: a runaway, stopped after %d steps (sim.MaxSteps) without finishing; "+
+			"a zero pause with instant failures and no max tries makes attempts without end", len(res.Steps))
+	}
+	var elapsed time.Duration
+	if n := len(res.Steps); n > 0 {
+		elapsed = res.Steps[n-1].Event.At
+	}
+	var be *backoff.Error
+	switch {
+	case res.Err == nil:
+		return fmt.Sprintf("success: the value %d (from attempt %d) after %v", res.Value, res.Value, elapsed)
+	case errors.As(res.Err, &be):
+		return fmt.Sprintf("Reason %s, Last %s, Attempts %d, Elapsed %v", errName(be.Reason), errName(be.Last), be.Attempts, be.Elapsed)
+	}
+	return "the error " + strconv.Quote(res.Err.Error())
+}
+
+func tieWords(ties []time.Duration) string {
+	var s []string
+	for i, t := range ties {
+		if i == 0 || t != ties[i-1] {
+			s = append(s, t.String())
+		}
+	}
+	return fmt.Sprintf("two things fell due at the same instant at %s; the simulator took one order "+
+		"(Scenario.Flip chooses), a real clock may take either", strings.Join(s, ", "))
+}
+
+// A teller follows a call step by step and says what each step means.
+type teller struct {
+	sc  Scenario
+	res *Result
+	// The attempt running or the one a pause leads to, and its numbers.
+	k        int
+	running  bool
+	start    time.Duration
+	until    time.Duration
+	cut      error
+	pauseEnd time.Duration
+}
+
+// step says what step s means, in one line of words (not wrapped).
+func (t *teller) step(s Step) string {
+	e, a := s.Event, s.Action
+	ev := t.event(e, a)
+	act := t.action(e, a)
+	switch a.Kind {
+	case backoff.Start:
+		t.k, t.running, t.start, t.until, t.cut = a.Attempt, true, e.At, a.Until, a.Cut
+	case backoff.Pause:
+		t.k, t.running, t.pauseEnd = a.Attempt, false, a.Until
+	case backoff.Finish:
+		t.running = false
+	}
+	if ev == "" {
+		return act
+	}
+	return ev + "; " + act
+}
+
+// event says what happened.
+func (t *teller) event(e backoff.Event, a backoff.Action) string {
+	k, o := t.k, a.Outcome
+	outcome := ""
+	if o != backoff.NoOutcome {
+		outcome = " (" + o.String() + ")"
+	}
+	late := time.Duration(0) // how long after its cut the attempt returned
+	if t.cut != nil && e.At > t.until {
+		late = e.At - t.until
+	}
+	switch {
+	case e.Kind == backoff.Began:
+		if a.Kind == backoff.Finish {
+			return "the caller cancelled before the call began, so the operation is never called"
+		}
+		return ""
+	case e.Kind == backoff.Canceled && t.running:
+		return fmt.Sprintf("the caller cancels: attempt %d is abandoned%s", k, outcome)
+	case e.Kind == backoff.Canceled || !t.running && e.Cause != nil:
+		return "the caller cancels during the pause"
+	case e.Kind == backoff.Fired && !t.running:
+		return "pause over"
+	case e.Kind == backoff.Fired && t.cut == backoff.ErrDeadline:
+		return fmt.Sprintf("the deadline cut attempt %d off; abandoned%s", k, outcome)
+	case e.Kind == backoff.Fired:
+		return fmt.Sprintf("attempt %d timed out; abandoned%s", k, outcome)
+	case e.Kind != backoff.Ended:
+		return fmt.Sprintf("%s (attempt %d)", e.Kind, e.Attempt)
+	}
+	cutTime := ""
+	if late > 0 {
+		cutTime = " at " + t.until.String()
+	}
+	switch o {
+	case backoff.Succeeded:
+		if late > 0 {
+			return fmt.Sprintf("attempt %d succeeded %v after its cut at %v (a success still counts)", k, late, t.until)
+		}
+		return fmt.Sprintf("attempt %d succeeded", k)
+	case backoff.Rejected:
+		return fmt.Sprintf("attempt %d failed: %v (rejected: not retried)", k, errText(e.Err))
+	case backoff.Cut:
+		if e.Cause != nil {
+			if c := t.sc.CancelAt; c != nil && e.At > c.D() {
+				return fmt.Sprintf("attempt %d returned %q %v after the caller cancelled at %v%s",
+					k, errText(e.Err), e.At-c.D(), c, outcome)
+			}
+			return fmt.Sprintf("attempt %d returned %q as the caller cancelled%s", k, errText(e.Err), outcome)
+		}
+		return fmt.Sprintf("the deadline cut attempt %d off%s%s%s", k, cutTime, returned(late), outcome)
+	case backoff.Failed:
+		if t.cut == backoff.ErrAttemptTimeout && e.At >= t.until {
+			return fmt.Sprintf("attempt %d timed out%s%s%s", k, cutTime, returned(late), outcome)
+		}
+		return fmt.Sprintf("attempt %d failed: %v", k, errText(e.Err))
+	}
+	return fmt.Sprintf("attempt %d returned %q%s", k, errText(e.Err), outcome)
+}
+
+// returned says how late an attempt returned after its cut, if it did.
+func returned(late time.Duration) string {
+	if late <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("; it returned %v later", late)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
+
+// action says what the call does next.
+func (t *teller) action(e backoff.Event, a backoff.Action) string {
+	switch a.Kind {
+	case backoff.Start:
+		s := fmt.Sprintf("attempt %d starts", a.Attempt)
+		switch a.Cut {
+		case nil:
+			return s + ", no time limit"
+		case backoff.ErrAttemptTimeout:
+			return fmt.Sprintf("%s, cut at %v by its timeout", s, a.Until)
+		}
+		return s + ", cut at " + cutWords(a.Until, a.Cut)
+	case backoff.Pause:
+		return "pause until " + a.Until.String()
+	case backoff.Finish:
+		if a.Err == nil {
+			return fmt.Sprintf("the call returns the value %d", t.res.Value)
+		}
+		return "the call ends: " + t.reasonWords(e, a)
+	}
+	return a.Kind.String()
+}
+
+func (t *teller) reasonWords(e backoff.Event, a backoff.Action) string {
+	var be *backoff.Error
+	if !errors.As(a.Err, &be) {
+		return a.Err.Error()
+	}
+	switch {
+	case be.Reason == backoff.ErrMaxTries:
+		return fmt.Sprintf("max tries (%d) reached", t.sc.MaxTries)
+	case be.Reason == backoff.ErrNotRetryable:
+		return "the error is not retried"
+	case be.Reason == backoff.ErrGaveUp:
+		return "GiveUp says stop"
+	case be.Reason == backoff.ErrDeadline && a.Outcome == backoff.Failed:
+		return fmt.Sprintf("the pause would end at %v, not before the deadline (%v)",
+			e.At+t.sc.Pause.D(), t.sc.Deadline)
+	case be.Reason == backoff.ErrDeadline:
+		return "deadline exceeded"
+	case be.Reason == ErrCanceled:
+		return "cancelled by the caller"
+	}
+	return be.Reason.Error()
+}
+
+// A bar is one attempt as the SVG draws it.
+type bar struct {
+	k          int
+	start, end time.Duration
+	until      time.Duration // when its cut is due (if cut is not nil)
+	cut        error
+	ended      bool // false: still running when the steps stop (a runaway)
+	outcome    backoff.Outcome
+	label      string        // what became of it, in a word or three
+	late       bool          // it returned after its cut (cooperative)
+	ghost      time.Duration // abandoned: until when the operation runs on; 0: it does not
+	pause      bool          // a pause follows it
+	pauseEnd   time.Duration // when that pause ended (or was cut short by the caller)
+	pauseCut   bool          // the caller's cancel cut the pause short
+}
+
+// bars reads the attempts and pauses off the steps.
+func bars(sc Scenario, res *Result) []bar {
+	var bs []bar
+	running := false
+	for _, s := range res.Steps {
+		e, a := s.Event, s.Action
+		if n := len(bs); n > 0 {
+			b := &bs[n-1]
+			switch {
+			case running && (e.Kind == backoff.Ended && e.Attempt == b.k || e.Kind == backoff.Fired && e.Attempt == b.k ||
+				e.Kind == backoff.Canceled):
+				running = false
+				b.ended, b.end, b.outcome = true, e.At, a.Outcome
+				b.late = e.Kind == backoff.Ended && b.cut != nil && e.At > b.until
+				b.label = barLabel(b, e)
+				if e.Kind != backoff.Ended {
+					b.ghost = ghostEnd(sc.attempt(b.k), b.start, e.At)
+					b.label += ", abandoned"
+				}
+			case !running && b.pause && (e.Kind == backoff.Fired || e.Kind == backoff.Canceled):
+				b.pauseEnd = e.At
+				b.pauseCut = e.Kind == backoff.Canceled || a.Kind == backoff.Finish
+			}
+		}
+		switch a.Kind {
+		case backoff.Start:
+			bs = append(bs, bar{k: a.Attempt, start: e.At, until: a.Until, cut: a.Cut})
+			running = true
+		case backoff.Pause:
+			if n := len(bs); n > 0 {
+				bs[n-1].pause, bs[n-1].pauseEnd = true, a.Until
+			}
+		}
+	}
+	return bs
+}
+
+// ghostEnd says until when an operation abandoned at t runs on: never
+// (for as long as the picture goes) if it hangs and ignores its context,
+// 0 if it returns at once.
+func ghostEnd(a Attempt, start, t time.Duration) time.Duration {
+	natural := never
+	if a.Outcome != Hang {
+		natural = start + a.Takes.D()
+	}
+	switch a.OnCancel {
+	case Ignore:
+		return natural
+	case Late:
+		return min(natural, t+a.Late.D())
+	}
+	return 0
+}
+
+func barLabel(b *bar, e backoff.Event) string {
+	switch b.outcome {
+	case backoff.Succeeded:
+		if b.late {
+			return "succeeded late"
+		}
+		return "succeeded"
+	case backoff.Rejected:
+		return "not retryable"
+	case backoff.Cut:
+		if e.Kind == backoff.Canceled || e.Cause != nil {
+			return "cancelled"
+		}
+		return "cut by the deadline"
+	case backoff.Failed:
+		if b.cut == backoff.ErrAttemptTimeout && e.At >= b.until {
+			return "timed out"
+		}
+		return strings.TrimPrefix(errText(e.Err), "sim: ")
+	}
+	return "running"
+}
+
+// The SVG's geometry and colours.
+const (
+	svgWidth   = 960
+	svgLeft    = 120 // the row labels' column
+	svgRight   = 40
+	svgRowH    = 30
+	svgMaxRows = 24 // more attempts are elided in the middle
+	svgFont    = "DejaVu Sans, Helvetica, Arial, sans-serif"
+)
+
+// outcomeColours is outcomeColour by the outcome's name.
+var outcomeColours = map[string]string{}
+
+func init() {
+	for o, c := range outcomeColour {
+		outcomeColours[o.String()] = c
+	}
+}
+
+var outcomeColour = map[backoff.Outcome]string{
+	backoff.Succeeded: "#16a34a",
+	backoff.Failed:    "#f59e0b",
+	backoff.Rejected:  "#dc2626",
+	backoff.Cut:       "#64748b",
+	backoff.NoOutcome: "#60a5fa",
+}
+
+const (
+	colourDeadline = "#b91c1c"
+	colourCancel   = "#7c3aed"
+	colourCut      = "#111827"
+	colourPause    = "#9ca3af"
+	colourGrid     = "#e5e7eb"
+	colourText     = "#111827"
+	colourSubtle   = "#4b5563"
+)
+
+// SVG writes a simulated call as a self-contained SVG picture: one row
+// per attempt on a common time axis, each attempt a bar from its start to
+// its end coloured by its outcome (succeeded, failed, rejected, cut), the
+// pauses as the gaps between bars (a dotted line across each), each
+// attempt's cut time as a short black tick, the deadline and the caller's
+// cancel as lines across all rows, and the instant the call returns
+// marked on the axis. An attempt that returned after its cut has its late
+// part hatched; one that was abandoned and runs on is continued by a
+// dashed outline. A legend and the result are written below the axis.
+// Many attempts (a runaway) are elided in the middle.
+//
+// sc is the scenario res was simulated from.
+func SVG(w io.Writer, sc Scenario, res *Result) error {
+	if res == nil {
+		return errors.New("sim: svg: no result")
+	}
+	bs := bars(sc, res)
+	var end time.Duration // when the call returned, or the last step
+	if n := len(res.Steps); n > 0 {
+		end = res.Steps[n-1].Event.At
+	}
+
+	// The time span shown: the call, and the lines near it.
+	span := end
+	extra := []time.Duration{sc.Deadline.D()}
+	if sc.CancelAt != nil {
+		extra = append(extra, sc.CancelAt.D())
+	}
+	for _, b := range bs {
+		if b.cut != nil {
+			extra = append(extra, b.until)
+		}
+		if b.pause {
+			extra = append(extra, b.pauseEnd)
+		}
+		if b.ghost > b.end {
+			extra = append(extra, b.ghost)
+		}
+	}
+	for _, t := range extra {
+		switch {
+		case t <= 0 || t == never:
+		case end == 0: // all at one instant: show up to the nearest line
+			span = min(max(span, t), t)
+		case t <= end+end/2:
+			span = max(span, t)
+		}
+	}
+	if span <= 0 {
+		span = time.Millisecond
+	}
+	step := niceStep(span)
+	span = (span + step - 1) / step * step
+	plotW := float64(svgWidth - svgLeft - svgRight)
+	x := func(t time.Duration) float64 {
+		return svgLeft + plotW*float64(min(t, span))/float64(span)
+	}
+
+	// Which attempts get a row.
+	rows := make([]int, 0, len(bs)) // indexes into bs; -1: the elision row
+	if len(bs) > svgMaxRows {
+		for i := range svgMaxRows - 4 {
+			rows = append(rows, i)
+		}
+		rows = append(rows, -1)
+		for i := len(bs) - 3; i < len(bs); i++ {
+			rows = append(rows, i)
+		}
+	} else {
+		for i := range bs {
+			rows = append(rows, i)
+		}
+	}
+	// The header: the title, the policy, the script (wrapped).
+	header := []string{policyWords(sc)}
+	for _, l := range strings.Split(strings.TrimRight(wrap("script: ", scriptWords(sc)), "\n"), "\n") {
+		header = append(header, strings.TrimSpace(l))
+	}
+	if len(header) > 4 {
+		header = append(header[:3], ellipsis(header[3], 100-4)+" ...")
+	}
+	top := 62 + 18*len(header) + 16 // the first row's top
+	axisY := top + len(rows)*svgRowH + 12
+	if len(rows) == 0 {
+		axisY = top + svgRowH
+	}
+
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	text := func(x, y float64, size int, anchor, fill, weight, s string) {
+		p(`<text x="%.1f" y="%.1f" font-size="%d" text-anchor="%s" fill="%s" font-weight="%s">%s</text>`+"\n",
+			x, y, size, anchor, fill, weight, html.EscapeString(s))
+	}
+
+	// The legend and the result, laid out first to know the height.
+	type item struct{ kind, colour, label string }
+	has := map[string]bool{}
+	for _, bb := range bs {
+		has[bb.outcome.String()] = true
+		has["late"] = has["late"] || bb.late
+		has["ghost"] = has["ghost"] || bb.ghost > bb.end
+		has["pause"] = has["pause"] || bb.pause
+		has["tick"] = has["tick"] || bb.cut != nil && bb.until <= span
+	}
+	has["line"] = sc.Deadline > 0 && sc.Deadline.D() <= span
+	has["dash"] = sc.CancelAt != nil
+	has["return"] = !res.Runaway && len(res.Steps) > 0
+	var legend []item
+	for _, it := range []item{
+		{"bar", backoff.Succeeded.String(), "succeeded"},
+		{"bar", backoff.Failed.String(), "failed (retried)"},
+		{"bar", backoff.Rejected.String(), "rejected (not retryable)"},
+		{"bar", backoff.Cut.String(), "cut by the deadline or a cancel"},
+		{"bar", backoff.NoOutcome.String(), "running"},
+		{"late", "late", "returned after its cut"},
+		{"ghost", "ghost", "abandoned, runs on"},
+		{"pause", "pause", "pause"},
+		{"tick", "tick", "attempt's cut time"},
+		{"line", "line", "deadline"},
+		{"dash", "dash", "caller's cancel"},
+		{"return", "return", "the call returns"},
+	} {
+		if has[it.colour] {
+			legend = append(legend, it)
+		}
+	}
+	legendY := float64(axisY) + 60
+	type placed struct {
+		item
+		x, y float64
+	}
+	var placedItems []placed
+	lx, ly := float64(svgLeft), legendY
+	for _, it := range legend {
+		wdt := 30 + 6.6*float64(len(it.label)) + 22
+		if lx+wdt > svgWidth-svgRight && lx > svgLeft {
+			lx, ly = svgLeft, ly+22
+		}
+		placedItems = append(placedItems, placed{it, lx, ly})
+		lx += wdt
+	}
+	resultY := ly + 32
+	result := strings.Split(strings.TrimRight(wrap("", "result: "+resultWords(res)), "\n"), "\n")
+	height := int(resultY) + 18*len(result) + 4
+
+	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s">`+"\n",
+		svgWidth, height, svgWidth, height, svgFont)
+	p(`<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+		`<rect width="6" height="6" fill="white" fill-opacity="0.55"/><line x1="0" y1="0" x2="0" y2="6" stroke="white" stroke-width="3"/></pattern></defs>` + "\n")
+	p(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
+
+	// Title and policy.
+	title := "backoff simulation"
+	if sc.Name != "" {
+		title = sc.Name
+	}
+	text(20, 30, 17, "start", colourText, "bold", title)
+	for i, l := range header {
+		text(20, float64(52+18*i), 12, "start", colourSubtle, "normal", l)
+	}
+
+	// Grid and axis.
+	for t := time.Duration(0); t <= span; t += step {
+		p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"/>`+"\n", x(t), top-8, x(t), axisY, colourGrid)
+		p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"/>`+"\n", x(t), axisY, x(t), axisY+5, colourSubtle)
+		text(x(t), float64(axisY)+18, 11, "middle", colourSubtle, "normal", t.String())
+	}
+	p(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5"/>`+"\n", svgLeft, axisY, svgWidth-svgRight, axisY, colourSubtle)
+	text(svgWidth-svgRight, float64(axisY)+34, 11, "end", colourSubtle, "normal", "time since the call began")
+
+	// The rows.
+	if len(rows) == 0 {
+		text(svgLeft+8, float64(top+svgRowH/2+4), 12, "start", colourSubtle, "italic", "no attempt was made")
+	}
+	for r, i := range rows {
+		y := float64(top + r*svgRowH)
+		mid := y + svgRowH/2
+		if i < 0 {
+			text(svgLeft-10, mid+4, 12, "end", colourSubtle, "normal", "...")
+			text(svgLeft+8, mid+4, 12, "start", colourSubtle, "italic",
+				fmt.Sprintf("%d more attempts", len(bs)-(svgMaxRows-4)-3))
+			continue
+		}
+		bb := bs[i]
+		text(svgLeft-10, mid+4, 12, "end", colourText, "normal", fmt.Sprintf("attempt %d", bb.k))
+		end := bb.end
+		if !bb.ended {
+			end = res.Steps[len(res.Steps)-1].Event.At
+		}
+		colour := outcomeColour[bb.outcome]
+		x0, x1 := x(bb.start), x(end)
+		if x1-x0 < 3 {
+			x1 = x0 + 3
+		}
+		// The ghost of an abandoned attempt that runs on.
+		if bb.ghost > end {
+			gx := x(bb.ghost)
+			if bb.ghost > span { // it runs on past the picture: into the margin
+				gx = svgWidth - 10
+			}
+			p(`<rect x="%.1f" y="%.1f" width="%.1f" height="14" rx="3" fill="none" stroke="%s" stroke-width="1.2" stroke-dasharray="4 3"/>`+"\n",
+				x1, mid-7, max(gx-x1, 1), colour)
+		}
+		// The bar, its late part hatched.
+		p(`<rect x="%.1f" y="%.1f" width="%.1f" height="18" rx="3" fill="%s"><title>attempt %d: %v to %v, %s</title></rect>`+"\n",
+			x0, mid-9, x1-x0, colour, bb.k, bb.start, end, bb.label)
+		if bb.late {
+			lx := x(bb.until)
+			p(`<rect x="%.1f" y="%.1f" width="%.1f" height="18" fill="url(#hatch)"/>`+"\n", lx, mid-9, max(x1-lx, 0))
+		}
+		// Its cut time: faint if the attempt ended before it.
+		if bb.cut != nil && bb.until <= span {
+			opacity := "1"
+			if bb.ended && bb.end < bb.until {
+				opacity = "0.35"
+			}
+			p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2.5" stroke-opacity="%s"/>`+"\n",
+				x(bb.until), mid-12, x(bb.until), mid+12, colourCut, opacity)
+		}
+		// The pause after it.
+		if bb.pause {
+			px0, px1 := x1, x(bb.pauseEnd)
+			if px1 > px0 {
+				p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2" stroke-dasharray="2 3"/>`+"\n",
+					px0, mid, px1, mid, colourPause)
+				words := "pause"
+				if bb.pauseCut {
+					words = "pause (cancelled)"
+				}
+				if px1-px0 > 6.2*float64(len(words))+8 && bb.ghost <= end {
+					text((px0+px1)/2, mid-6, 10, "middle", colourSubtle, "normal", words)
+				}
+			}
+		}
+		// Its label: in the bar if it fits, else before it, else after it
+		// (and after the pause or the ghost that follow it).
+		lw := 6.4 * float64(len(bb.label))
+		after := x1
+		if bb.ghost > end {
+			after = max(after, min(x(bb.ghost), svgWidth-svgRight))
+		}
+		if bb.pause {
+			after = max(after, x(bb.pauseEnd))
+		}
+		switch {
+		case x1-x0 >= lw+12:
+			ink := "white"
+			if bb.outcome == backoff.Failed || bb.outcome == backoff.NoOutcome {
+				ink = colourText
+			}
+			text(x0+6, mid+4, 11, "start", ink, "bold", bb.label)
+		case x0-8-lw >= svgLeft:
+			text(x0-8, mid+4, 11, "end", colourText, "normal", bb.label)
+		default:
+			text(after+6, mid+4, 11, "start", colourText, "normal", bb.label)
+		}
+	}
+
+	// The deadline and the caller's cancel, across all rows.
+	labelAt := map[int]bool{}
+	vline := func(t time.Duration, colour, dash, words string) {
+		ty := top - 20
+		for labelAt[ty] {
+			ty -= 14
+		}
+		labelAt[ty] = true
+		if t > span {
+			text(svgWidth-svgRight, float64(ty), 11, "end", colour, "bold", words+", later →")
+			return
+		}
+		p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"%s/>`+"\n", x(t), top-12, x(t), axisY, colour, dash)
+		anchor := "middle"
+		if x(t) > svgWidth-svgRight-60 {
+			anchor = "end"
+		}
+		text(x(t), float64(ty), 11, anchor, colour, "bold", words)
+	}
+	if sc.Deadline > 0 {
+		vline(sc.Deadline.D(), colourDeadline, "", "deadline "+sc.Deadline.String())
+	}
+	if sc.CancelAt != nil {
+		vline(sc.CancelAt.D(), colourCancel, ` stroke-dasharray="6 4"`, "cancel "+sc.CancelAt.String())
+	}
+
+	// The instant the call returns.
+	if !res.Runaway && len(res.Steps) > 0 {
+		ex := x(end)
+		p(`<path d="M %.1f %d l -6 -9 h 12 z" fill="%s"/>`+"\n", ex, axisY, colourText)
+	}
+
+	// The legend.
+	for _, it := range placedItems {
+		sx, sy := it.x, it.y
+		switch it.colour {
+		case "late":
+			it.colour = outcomeColour[backoff.Failed]
+		case "ghost":
+			it.colour = colourSubtle
+		case "pause":
+			it.colour = colourPause
+		case "tick":
+			it.colour = colourCut
+		case "line":
+			it.colour = colourDeadline
+		case "dash":
+			it.colour = colourCancel
+		case "return":
+			it.colour = colourText
+		default:
+			it.colour = outcomeColours[it.colour]
+		}
+		switch it.kind {
+		case "bar":
+			p(`<rect x="%.1f" y="%.1f" width="24" height="12" rx="2" fill="%s"/>`+"\n", sx, sy-10, it.colour)
+		case "late":
+			p(`<rect x="%.1f" y="%.1f" width="24" height="12" rx="2" fill="%s"/>`+"\n", sx, sy-10, it.colour)
+			p(`<rect x="%.1f" y="%.1f" width="24" height="12" fill="url(#hatch)"/>`+"\n", sx, sy-10)
+		case "ghost":
+			p(`<rect x="%.1f" y="%.1f" width="24" height="10" rx="2" fill="none" stroke="%s" stroke-width="1.2" stroke-dasharray="4 3"/>`+"\n", sx, sy-9, it.colour)
+		case "pause":
+			p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2" stroke-dasharray="2 3"/>`+"\n", sx, sy-4, sx+24, sy-4, it.colour)
+		case "tick":
+			p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2.5"/>`+"\n", sx+12, sy-12, sx+12, sy+3, it.colour)
+		case "line":
+			p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"/>`+"\n", sx+12, sy-12, sx+12, sy+3, it.colour)
+		case "dash":
+			p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2" stroke-dasharray="4 3"/>`+"\n", sx+12, sy-12, sx+12, sy+3, it.colour)
+		case "return":
+			p(`<path d="M %.1f %.1f l -6 -9 h 12 z" fill="%s"/>`+"\n", sx+12, sy+1, it.colour)
+		}
+		text(sx+30, sy, 11, "start", colourText, "normal", it.label)
+	}
+
+	// The result.
+	for i, l := range result {
+		text(svgLeft, resultY+float64(18*i), 13, "start", colourText, "bold", strings.TrimSpace(l))
+	}
+	p("</svg>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// niceStep returns a step of 1, 2 or 5 times a power of ten that cuts
+// span into at most 10 parts.
+func niceStep(span time.Duration) time.Duration {
+	for unit := time.Duration(1); ; unit *= 10 {
+		for _, m := range []time.Duration{1, 2, 5} {
+			if s := unit * m; span/s <= 10 {
+				return s
+			}
+		}
+	}
+}
+
+// ellipsis cuts s to at most n characters.
+func ellipsis(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
