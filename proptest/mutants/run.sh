@@ -1,40 +1,46 @@
 #!/usr/bin/env bash
 # Mutation check: each mutant below breaks one rule in the decision core
-# (policy.go), and the property tests of ./proptest must catch every one.
-# A mutant is applied through `go test -overlay`, so no file is changed.
+# (policy.go) or the executor (backoff.go), and the property tests of
+# ./proptest must catch every one.
+# A mutant is applied through `go test -overlay`, so no file is changed;
+# -failfast stops at the first test that catches it.
 # Usage: bash proptest/mutants/run.sh   (from anywhere in the repository)
 set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# name|sed expression applied to policy.go
+# file|name|sed expression applied to the file
 mutants=(
-	'MaxTries off by one|s/x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries/x.p.MaxTries > 0 \&\& x.n > x.p.MaxTries/'
-	'pause skipped|s/if x.p.Pause == 0 {/if true {/'
-	'MaxTries ignored when GiveUp is set|s/if x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries {/if x.p.GiveUp == nil \&\& x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries {/'
-	'sleeping into the deadline|s/next >= x.p.Deadline {/next > x.p.Deadline {/'
-	'attempt timeout ties the deadline and wins|s/x.p.Deadline <= x.until/x.p.Deadline < x.until/'
-	'a late error is not the cut|s/x.cut != nil \&\& x.now >= x.until/x.cut != nil \&\& x.now > x.until/'
+	'policy.go|MaxTries off by one|s/x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries/x.p.MaxTries > 0 \&\& x.n > x.p.MaxTries/'
+	'policy.go|pause skipped|s/if x.p.Pause == 0 {/if true {/'
+	'policy.go|MaxTries ignored when GiveUp is set|s/if x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries {/if x.p.GiveUp == nil \&\& x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries {/'
+	'policy.go|sleeping into the deadline|s/next >= x.p.Deadline {/next > x.p.Deadline {/'
+	'policy.go|attempt timeout ties the deadline and wins|s/x.p.Deadline <= x.until/x.p.Deadline < x.until/'
+	'policy.go|a late error is not the cut|s/x.cut != nil \&\& x.now >= x.until/x.cut != nil \&\& x.now > x.until/'
+	'backoff.go|the cancel is not reported with an attempt'"'"'s end|s/Err: err, Cause: causeOf(ctx)}/Err: err}/'
+	'backoff.go|a pause cancelled is reported as over|s/return Event{Kind: Canceled, At: clk.Now().Sub(t0), Cause: context.Cause(ctx)}/return Event{Kind: Fired, Attempt: a.Attempt, At: clk.Now().Sub(t0), Cause: context.Cause(ctx)}/'
 )
 
 failed=0
 for m in "${mutants[@]}"; do
-	name=${m%%|*}
-	expr=${m#*|}
-	sed "$expr" policy.go >"$work/policy.go"
-	if cmp -s policy.go "$work/policy.go"; then
-		echo "mutant '$name': the expression matches nothing in policy.go (update it)"
+	file=${m%%|*}
+	rest=${m#*|}
+	name=${rest%%|*}
+	expr=${rest#*|}
+	sed "$expr" "$file" >"$work/$file"
+	if cmp -s "$file" "$work/$file"; then
+		echo "mutant '$name': the expression matches nothing in $file (update it)"
 		failed=1
 		continue
 	fi
-	printf '{"Replace":{"%s":"%s"}}' "$PWD/policy.go" "$work/policy.go" >"$work/overlay.json"
-	if out=$(go test -count=1 -overlay="$work/overlay.json" ./proptest -args -rapid.nofailfile 2>&1); then
+	printf '{"Replace":{"%s":"%s"}}' "$PWD/$file" "$work/$file" >"$work/overlay.json"
+	if out=$(go test -count=1 -failfast -timeout=5m -overlay="$work/overlay.json" ./proptest -args -rapid.nofailfile -rapid.shrinktime=1s 2>&1); then
 		echo "mutant '$name': SURVIVED (no property caught it)"
 		failed=1
 	else
-		caught=$(grep -oE '^--- FAIL: Test[A-Za-z_]+' <<<"$out" | sed 's/--- FAIL: //' | sort -u | tr '\n' ' ')
-		echo "mutant '$name': caught by $caught"
+		caught=$(grep -oE '^--- FAIL: Test[A-Za-z_]+' <<<"$out" | sed 's/--- FAIL: //' | sort -u | tr '\n' ' ' || true)
+		echo "mutant '$name': caught by ${caught:-(the test binary failed: $(tail -n 1 <<<"$out"))}"
 	fi
 done
 exit $failed
