@@ -63,86 +63,96 @@ func newCall(sc sim.Scenario, res *sim.Result) *call {
 // what does not hold, or nil.
 type property func(c *call) error
 
-// checkProperty runs p on drawn scenarios. On failure it saves the
-// scenario (the shrunk one is the last saved) and prints how to replay it.
+// properties are all of them, by name, for the exhaustive check.
+var properties = map[string]property{
+	"deadline": propDeadline, "attemptTimeout": propAttemptTimeout, "pause": propPause,
+	"maxTries": propMaxTries, "stops": propStops, "result": propResult, "cancel": propCancel,
+	"determinism": propDeterminism, "oracle": propOracle,
+}
+
+// checkProperty runs p on drawn scenarios, under every order of their
+// ties (sim.Explore). On failure it saves the scenario (the shrunk one is
+// the last saved) and prints how to replay it.
 func checkProperty(t *testing.T, p property) {
 	rapid.Check(t, func(rt *rapid.T) {
 		sc := proptest.Scenario().Draw(rt, "scenario")
-		res, err := sim.Run(sc)
+		err := sim.Explore(sc, func(v sim.Scenario, res *sim.Result) bool {
+			if res.Runaway {
+				rt.Fatalf("a runaway: only a call with no limit can retry forever, and Mend gives each one\nreproduce: %s", proptest.Save(t.Name(), v))
+			}
+			if err := p(newCall(v, res)); err != nil {
+				rt.Fatalf("%v\nreproduce: %s\ntrace:\n%s", err, proptest.Save(t.Name(), v), sim.Encode(v, res.Steps))
+			}
+			return true
+		})
 		if err != nil {
 			rt.Fatalf("a drawn scenario is refused: %v", err)
-		}
-		if res.Runaway {
-			rt.Fatalf("a runaway: only a call with no limit can retry forever, and Mend gives each one\nreproduce: %s", proptest.Save(t.Name(), sc))
-		}
-		if err := p(newCall(sc, res)); err != nil {
-			rt.Fatalf("%v\nreproduce: %s\ntrace:\n%s", err, proptest.Save(t.Name(), sc), sim.Encode(sc, res.Steps))
 		}
 	})
 }
 
 // 1. Elapsed <= Deadline: the call never ends after it (unless a
 // cooperative attempt returns late), and no attempt starts at or after it.
-func TestProp_deadline(t *testing.T) {
-	checkProperty(t, func(c *call) error {
-		dl := c.sc.Deadline.D()
-		if dl == 0 {
-			return nil
-		}
-		for _, r := range c.runs {
-			if r.start >= dl {
-				return fmt.Errorf("attempt %d starts at %v, at or after the deadline %v", r.k, r.start, dl)
-			}
-		}
-		if end := c.last.Event.At; end > dl && !(len(c.runs) > 0 && c.runs[len(c.runs)-1].late) {
-			return fmt.Errorf("the call ends at %v, after the deadline %v", end, dl)
-		}
+func TestProp_deadline(t *testing.T) { checkProperty(t, propDeadline) }
+
+var propDeadline property = func(c *call) error {
+	dl := c.sc.Deadline.D()
+	if dl == 0 {
 		return nil
-	})
+	}
+	for _, r := range c.runs {
+		if r.start >= dl {
+			return fmt.Errorf("attempt %d starts at %v, at or after the deadline %v", r.k, r.start, dl)
+		}
+	}
+	if end := c.last.Event.At; end > dl && !(len(c.runs) > 0 && c.runs[len(c.runs)-1].late) {
+		return fmt.Errorf("the call ends at %v, after the deadline %v", end, dl)
+	}
+	return nil
 }
 
 // 2. Each attempt runs at most AttemptTimeout (unless a cooperative
 // attempt returns late), and its context is done at
 // D_k = min(S_k + AttemptTimeout, Deadline), by the deadline at a tie.
-func TestProp_attemptTimeout(t *testing.T) {
-	checkProperty(t, func(c *call) error {
-		at, dl := c.sc.AttemptTimeout.D(), c.sc.Deadline.D()
-		for _, r := range c.runs {
-			want, by := time.Duration(-1), error(nil)
-			if at > 0 {
-				want, by = r.start+at, backoff.ErrAttemptTimeout
-			}
-			if dl > 0 && (want < 0 || dl <= want) {
-				want, by = dl, backoff.ErrDeadline // a tie is the deadline's
-			}
-			if r.cut != by || want >= 0 && r.until != want {
-				return fmt.Errorf("attempt %d (from %v) is cut at %v by %v; want D_k = %v by %v", r.k, r.start, r.until, r.cut, want, by)
-			}
-			if at > 0 && r.end-r.start > at && !r.late {
-				return fmt.Errorf("attempt %d runs %v, longer than AttemptTimeout %v", r.k, r.end-r.start, at)
-			}
+func TestProp_attemptTimeout(t *testing.T) { checkProperty(t, propAttemptTimeout) }
+
+var propAttemptTimeout property = func(c *call) error {
+	at, dl := c.sc.AttemptTimeout.D(), c.sc.Deadline.D()
+	for _, r := range c.runs {
+		want, by := time.Duration(-1), error(nil)
+		if at > 0 {
+			want, by = r.start+at, backoff.ErrAttemptTimeout
 		}
-		return nil
-	})
+		if dl > 0 && (want < 0 || dl <= want) {
+			want, by = dl, backoff.ErrDeadline // a tie is the deadline's
+		}
+		if r.cut != by || want >= 0 && r.until != want {
+			return fmt.Errorf("attempt %d (from %v) is cut at %v by %v; want D_k = %v by %v", r.k, r.start, r.until, r.cut, want, by)
+		}
+		if at > 0 && r.end-r.start > at && !r.late {
+			return fmt.Errorf("attempt %d runs %v, longer than AttemptTimeout %v", r.k, r.end-r.start, at)
+		}
+	}
+	return nil
 }
 
 // 3. The gap between an attempt's end and the next start is Pause
 // exactly, and nothing follows the last attempt.
-func TestProp_pause(t *testing.T) {
-	checkProperty(t, func(c *call) error {
-		for i := 1; i < len(c.runs); i++ {
-			if gap := c.runs[i].start - c.runs[i-1].end; gap != c.sc.Pause.D() {
-				return fmt.Errorf("attempt %d starts %v after attempt %d ends; Pause is %v", c.runs[i].k, gap, c.runs[i-1].k, c.sc.Pause)
-			}
+func TestProp_pause(t *testing.T) { checkProperty(t, propPause) }
+
+var propPause property = func(c *call) error {
+	for i := 1; i < len(c.runs); i++ {
+		if gap := c.runs[i].start - c.runs[i-1].end; gap != c.sc.Pause.D() {
+			return fmt.Errorf("attempt %d starts %v after attempt %d ends; Pause is %v", c.runs[i].k, gap, c.runs[i-1].k, c.sc.Pause)
 		}
-		if n := len(c.runs); n > 0 {
-			r := c.runs[n-1]
-			if end := c.last.Event.At; end != r.end && !(end > r.end && end < r.end+c.sc.Pause.D() && c.cancelled(end)) {
-				return fmt.Errorf("the call ends at %v; its last attempt at %v (and no cancel during a pause)", end, r.end)
-			}
+	}
+	if n := len(c.runs); n > 0 {
+		r := c.runs[n-1]
+		if end := c.last.Event.At; end != r.end && !(end > r.end && end <= r.end+c.sc.Pause.D() && c.cancelled(end)) {
+			return fmt.Errorf("the call ends at %v; its last attempt at %v (and no cancel during a pause)", end, r.end)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // cancelled reports whether the caller's cancel is due by t.
@@ -151,115 +161,115 @@ func (c *call) cancelled(t time.Duration) bool {
 }
 
 // 4. Attempts <= MaxTries.
-func TestProp_maxTries(t *testing.T) {
-	checkProperty(t, func(c *call) error {
-		if m := c.sc.MaxTries; m > 0 && len(c.runs) > m {
-			return fmt.Errorf("%d attempts; MaxTries is %d", len(c.runs), m)
-		}
-		return nil
-	})
+func TestProp_maxTries(t *testing.T) { checkProperty(t, propMaxTries) }
+
+var propMaxTries property = func(c *call) error {
+	if m := c.sc.MaxTries; m > 0 && len(c.runs) > m {
+		return fmt.Errorf("%d attempts; MaxTries is %d", len(c.runs), m)
+	}
+	return nil
 }
 
 // 5. A non-retryable error or a give-up ends the call at that attempt;
 // GiveUp is never asked on the last permitted try.
-func TestProp_stops(t *testing.T) {
-	checkProperty(t, func(c *call) error {
-		for i, r := range c.runs {
-			e := r.end_
-			if e.Kind != backoff.Ended || e.Cause != nil || r.cut != nil && e.At >= r.until {
-				continue // cut: its error only echoes the cut
-			}
-			var want error
-			switch {
-			case e.Err == sim.ErrPermanent:
-				want = backoff.ErrNotRetryable
-			case e.Err == sim.ErrGiveUp && c.sc.MaxTries > 0 && r.k >= c.sc.MaxTries:
-				want = backoff.ErrMaxTries // the last permitted try: GiveUp is not asked
-			case e.Err == sim.ErrGiveUp:
-				want = backoff.ErrGaveUp
-			default:
-				continue
-			}
-			if i != len(c.runs)-1 || c.err == nil || c.err.Reason != want || c.last.Event.At != r.end {
-				return fmt.Errorf("attempt %d returned %v at %v; the call must end then with %v, but returned %v at %v", r.k, e.Err, r.end, want, c.res.Err, c.last.Event.At)
-			}
+func TestProp_stops(t *testing.T) { checkProperty(t, propStops) }
+
+var propStops property = func(c *call) error {
+	for i, r := range c.runs {
+		e := r.end_
+		if e.Kind != backoff.Ended || e.Cause != nil || r.cut != nil && e.At >= r.until {
+			continue // cut: its error only echoes the cut
 		}
-		return nil
-	})
+		var want error
+		switch {
+		case e.Err == sim.ErrPermanent:
+			want = backoff.ErrNotRetryable
+		case e.Err == sim.ErrGiveUp && c.sc.MaxTries > 0 && r.k >= c.sc.MaxTries:
+			want = backoff.ErrMaxTries // the last permitted try: GiveUp is not asked
+		case e.Err == sim.ErrGiveUp:
+			want = backoff.ErrGaveUp
+		default:
+			continue
+		}
+		if i != len(c.runs)-1 || c.err == nil || c.err.Reason != want || c.last.Event.At != r.end {
+			return fmt.Errorf("attempt %d returned %v at %v; the call must end then with %v, but returned %v at %v", r.k, e.Err, r.end, want, c.res.Err, c.last.Event.At)
+		}
+	}
+	return nil
 }
 
 // 6. The returned Error's Reason, Last and Attempts agree with the
 // steps; a success returns at once, with its value.
-func TestProp_result(t *testing.T) {
-	checkProperty(t, func(c *call) error {
-		if c.res.Err == nil {
-			r := c.runs[len(c.runs)-1]
-			if r.end_.Kind != backoff.Ended || r.end_.Err != nil || c.last.Event.At != r.end || c.res.Value != r.k {
-				return fmt.Errorf("a success with value %d at %v; its last attempt %d ended with %v at %v", c.res.Value, c.last.Event.At, r.k, r.end_.Err, r.end)
-			}
-			return nil
-		}
-		var last error
-		for _, r := range c.runs {
-			switch e := r.end_; {
-			case e.Cause != nil && e.Kind != backoff.Fired || e.Kind == backoff.Canceled:
-			case r.cut != nil && e.At >= r.until: // cut by its limit
-				if r.cut == backoff.ErrAttemptTimeout {
-					last = backoff.ErrAttemptTimeout
-				}
-			default:
-				last = e.Err
-			}
-		}
-		if c.err.Attempts != len(c.runs) || c.err.Last != last || c.err.Elapsed != c.last.Event.At {
-			return fmt.Errorf("Error{Attempts: %d, Last: %v, Elapsed: %v}; the steps show %d attempts, last failure %v, end at %v",
-				c.err.Attempts, c.err.Last, c.err.Elapsed, len(c.runs), last, c.last.Event.At)
+func TestProp_result(t *testing.T) { checkProperty(t, propResult) }
+
+var propResult property = func(c *call) error {
+	if c.res.Err == nil {
+		r := c.runs[len(c.runs)-1]
+		if r.end_.Kind != backoff.Ended || r.end_.Err != nil || c.last.Event.At != r.end || c.res.Value != r.k {
+			return fmt.Errorf("a success with value %d at %v; its last attempt %d ended with %v at %v", c.res.Value, c.last.Event.At, r.k, r.end_.Err, r.end)
 		}
 		return nil
-	})
+	}
+	var last error
+	for _, r := range c.runs {
+		switch e := r.end_; {
+		case e.Cause != nil && e.Kind != backoff.Fired || e.Kind == backoff.Canceled:
+		case r.cut != nil && e.At >= r.until: // cut by its limit
+			if r.cut == backoff.ErrAttemptTimeout {
+				last = backoff.ErrAttemptTimeout
+			}
+		default:
+			last = e.Err
+		}
+	}
+	if c.err.Attempts != len(c.runs) || c.err.Last != last || c.err.Elapsed != c.last.Event.At {
+		return fmt.Errorf("Error{Attempts: %d, Last: %v, Elapsed: %v}; the steps show %d attempts, last failure %v, end at %v",
+			c.err.Attempts, c.err.Last, c.err.Elapsed, len(c.runs), last, c.last.Event.At)
+	}
+	return nil
 }
 
 // 7. The caller's cancel ends the call at that instant during a pause or
 // an abandonable attempt, and as soon as a cooperative attempt returns.
 // (Where the cancel ties another event, the oracle checks either order.)
-func TestProp_cancel(t *testing.T) {
-	checkProperty(t, func(c *call) error {
-		if c.sc.CancelAt == nil || len(c.res.Ties) > 0 {
-			return nil
-		}
-		at := c.sc.CancelAt.D()
-		end := c.last.Event.At
-		if end < at {
-			return nil // over before the cancel
-		}
-		want := at
-		for _, r := range c.runs {
-			if r.start < at && r.end > at && !c.sc.Abandon {
-				want = r.end // a cooperative attempt is running: when it returns
-			}
-		}
-		if end != want || c.res.Err != nil && c.err.Reason != sim.ErrCanceled {
-			return fmt.Errorf("cancelled at %v, the call ends at %v with %v; want the end at %v with the cancel's cause", at, end, c.res.Err, want)
-		}
+func TestProp_cancel(t *testing.T) { checkProperty(t, propCancel) }
+
+var propCancel property = func(c *call) error {
+	if c.sc.CancelAt == nil || len(c.res.Ties) > 0 {
 		return nil
-	})
+	}
+	at := c.sc.CancelAt.D()
+	end := c.last.Event.At
+	if end < at {
+		return nil // over before the cancel
+	}
+	want := at
+	for _, r := range c.runs {
+		if r.start < at && r.end > at && !c.sc.Abandon {
+			want = r.end // a cooperative attempt is running: when it returns
+		}
+	}
+	if end != want || c.res.Err != nil && c.err.Reason != sim.ErrCanceled {
+		return fmt.Errorf("cancelled at %v, the call ends at %v with %v; want the end at %v with the cancel's cause", at, end, c.res.Err, want)
+	}
+	return nil
 }
 
 // 8. Determinism: the same scenario gives the same trace, byte for byte.
-func TestProp_determinism(t *testing.T) {
-	checkProperty(t, func(c *call) error {
-		again, err := sim.Run(c.sc)
-		if err != nil {
-			return err
-		}
-		if a, b := sim.Encode(c.sc, c.res.Steps), sim.Encode(c.sc, again.Steps); !bytes.Equal(a, b) {
-			return fmt.Errorf("two runs, two traces:\n%s\n%s", a, b)
-		}
-		return nil
-	})
+func TestProp_determinism(t *testing.T) { checkProperty(t, propDeterminism) }
+
+var propDeterminism property = func(c *call) error {
+	again, err := sim.Run(c.sc)
+	if err != nil {
+		return err
+	}
+	if a, b := sim.Encode(c.sc, c.res.Steps), sim.Encode(c.sc, again.Steps); !bytes.Equal(a, b) {
+		return fmt.Errorf("two runs, two traces:\n%s\n%s", a, b)
+	}
+	return nil
 }
 
 // The step-by-step oracle: every rule of DESIGN §3 at every step.
-func TestProp_oracle(t *testing.T) {
-	checkProperty(t, func(c *call) error { return sim.Check(c.sc, c.res) })
-}
+func TestProp_oracle(t *testing.T) { checkProperty(t, propOracle) }
+
+var propOracle property = func(c *call) error { return sim.Check(c.sc, c.res) }

@@ -35,7 +35,7 @@ for m in "${mutants[@]}"; do
 		continue
 	fi
 	printf '{"Replace":{"%s":"%s"}}' "$PWD/$file" "$work/$file" >"$work/overlay.json"
-	if out=$(go test -count=1 -failfast -timeout=5m -overlay="$work/overlay.json" ./proptest -args -rapid.nofailfile -rapid.shrinktime=1s 2>&1); then
+	if out=$(go test -count=1 -short -failfast -timeout=5m -overlay="$work/overlay.json" ./proptest -args -rapid.nofailfile -rapid.shrinktime=1s 2>&1); then
 		echo "mutant '$name': SURVIVED (no property caught it)"
 		failed=1
 	else
