@@ -1,0 +1,665 @@
+package backoffhttp_test
+
+// Tests against real servers on loopback: httptest servers, and a raw
+// listener that resets, drops or hangs connections. They check outcomes
+// and counts, never how long anything took; timing is checked exactly in
+// synctest_test.go, with a fake RoundTripper in a bubble.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/backoffhttp"
+)
+
+// flaky returns a handler that answers the first n requests with status
+// code (and a short body), and the others with 200 and "hello", and a
+// counter of the requests it got.
+func flaky(n int, code int) (http.HandlerFunc, *atomic.Int64) {
+	var hits atomic.Int64
+	return func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) <= int64(n) {
+			http.Error(w, "busy", code)
+			return
+		}
+		io.WriteString(w, "hello")
+	}, &hits
+}
+
+func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the body: %v", err)
+	}
+	return resp, string(b)
+}
+
+func TestFlaky503sThen200(t *testing.T) {
+	h, hits := flaky(2, http.StatusServiceUnavailable)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, rec := client(t, retry(5))
+
+	resp, body := get(t, c, srv.URL)
+	if resp.StatusCode != 200 || body != "hello" || hits.Load() != 3 {
+		t.Fatalf("got %d %q after %d requests; want 200 \"hello\" after 3", resp.StatusCode, body, hits.Load())
+	}
+	if got := rec.statuses(); !equal(got, []int{503, 503, 0}) {
+		t.Errorf("the observer saw statuses %v; want [503 503 0] (0: success)", got)
+	}
+	if _, outcomes := rec.ended(); !equal(outcomes, []backoff.Outcome{backoff.Failed, backoff.Failed, backoff.Succeeded}) {
+		t.Errorf("outcomes %v", outcomes)
+	}
+}
+
+// When the tries run out on a retryable status, the caller gets the last
+// response, body and all, with a nil error, as from a plain http.Client.
+func TestRetriesRunOutOnAStatus(t *testing.T) {
+	h, hits := flaky(1000, http.StatusBadGateway)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, rec := client(t, retry(3))
+
+	resp, body := get(t, c, srv.URL)
+	if resp.StatusCode != 502 || body != "busy\n" || hits.Load() != 3 {
+		t.Fatalf("got %d %q after %d requests; want 502 \"busy\\n\" after 3", resp.StatusCode, body, hits.Load())
+	}
+	if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrMaxTries) {
+		t.Errorf("the call ended with %v; want ErrMaxTries", a.Err)
+	}
+}
+
+// A status that is not retried ends the call at once; the observer sees
+// its code (as a rejected failure) and the caller gets the response.
+func TestNotRetriedStatus(t *testing.T) {
+	h, hits := flaky(1000, http.StatusNotFound)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, rec := client(t, retry(3))
+
+	resp, body := get(t, c, srv.URL)
+	if resp.StatusCode != 404 || body != "busy\n" || hits.Load() != 1 {
+		t.Fatalf("got %d %q after %d requests; want 404 after 1", resp.StatusCode, body, hits.Load())
+	}
+	if got := rec.statuses(); !equal(got, []int{404}) {
+		t.Errorf("the observer saw %v; want [404]", got)
+	}
+	if _, outcomes := rec.ended(); !equal(outcomes, []backoff.Outcome{backoff.Rejected}) {
+		t.Errorf("outcomes %v; want [rejected]", outcomes)
+	}
+}
+
+// serverDate is the Date the Retry-After tests' server stamps on its
+// responses: an HTTP-date in Retry-After is measured from it, so the hints
+// are exact whatever the time is.
+var serverDate = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+func TestRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		retryAfter string
+		deadline   time.Duration
+		hint       time.Duration // what StatusError.RetryAfter says
+		retried    bool
+	}{
+		{"seconds, zero: retried", "0", time.Minute, 0, true},
+		{"date, past: retried", serverDate.Add(-10 * time.Second).Format(http.TimeFormat), time.Minute, 0, true},
+		{"seconds past the deadline: the 429 at once", "120", time.Minute, 2 * time.Minute, false},
+		{"date past the deadline: the 429 at once", serverDate.Add(90 * time.Second).Format(http.TimeFormat), time.Minute, 90 * time.Second, false},
+		{"garbage: no hint, retried", "soon", time.Minute, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hits atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Date", serverDate.Format(http.TimeFormat))
+				if hits.Add(1) == 1 {
+					w.Header().Set("Retry-After", tc.retryAfter)
+					http.Error(w, "slow down", http.StatusTooManyRequests)
+					return
+				}
+				io.WriteString(w, "hello")
+			}))
+			defer srv.Close()
+			p := retry(3)
+			p.Deadline = tc.deadline
+			c, rec := client(t, p)
+
+			resp, body := get(t, c, srv.URL)
+			errs, _ := rec.ended()
+			se, ok := errors.AsType[*backoffhttp.StatusError](errs[0])
+			if !ok || se.StatusCode != 429 || se.RetryAfter() != tc.hint {
+				t.Fatalf("the observer saw %v first; want a 429 StatusError with hint %v", errs[0], tc.hint)
+			}
+			if tc.retried {
+				if resp.StatusCode != 200 || body != "hello" || hits.Load() != 2 {
+					t.Fatalf("got %d %q after %d requests; want 200 after 2", resp.StatusCode, body, hits.Load())
+				}
+				return
+			}
+			if resp.StatusCode != 429 || body != "slow down\n" || resp.Header.Get("Retry-After") != tc.retryAfter || hits.Load() != 1 {
+				t.Fatalf("got %d %q (Retry-After %q) after %d requests; want the 429 after 1",
+					resp.StatusCode, body, resp.Header.Get("Retry-After"), hits.Load())
+			}
+			if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrGaveUp) {
+				t.Errorf("the call ended with %v; want ErrGaveUp", a.Err)
+			}
+		})
+	}
+}
+
+// opaque hides the type of a reader, so that http.NewRequest cannot set
+// GetBody for it.
+type opaque struct{ io.Reader }
+
+func TestPOST(t *testing.T) {
+	always := func(tr *backoffhttp.Transport) { tr.Eligible = func(*http.Request) bool { return true } }
+	errNoBody := errors.New("no body today")
+	for _, tc := range []struct {
+		name      string
+		body      func() io.Reader
+		key       bool                           // with an Idempotency-Key header
+		configure []func(*backoffhttp.Transport) // options of the Transport
+		getBody   func() (io.ReadCloser, error)  // replaces the request's GetBody if not nil
+		want      int                            // requests the server gets
+	}{
+		{"not idempotent: sent once", func() io.Reader { return strings.NewReader("payload") }, false, nil, nil, 1},
+		{"Idempotency-Key and GetBody: replayed", func() io.Reader { return strings.NewReader("payload") }, true, nil, nil, 3},
+		{"Idempotency-Key without GetBody: sent once", func() io.Reader { return opaque{strings.NewReader("payload")} }, true, nil, nil, 1},
+		{"opted in with GetBody: replayed", func() io.Reader { return bytes.NewBufferString("payload") }, false, []func(*backoffhttp.Transport){always}, nil, 3},
+		{"opted in without GetBody: sent once", func() io.Reader { return opaque{strings.NewReader("payload")} }, false, []func(*backoffhttp.Transport){always}, nil, 1},
+		{"GetBody fails: not retried", func() io.Reader { return strings.NewReader("payload") }, true, nil,
+			func() (io.ReadCloser, error) { return nil, errNoBody }, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var bodies []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				bodies = append(bodies, string(b))
+				n := len(bodies)
+				mu.Unlock()
+				if n < 3 {
+					http.Error(w, "busy", http.StatusServiceUnavailable)
+					return
+				}
+				io.WriteString(w, "created")
+			}))
+			defer srv.Close()
+			c, rec := client(t, retry(5), tc.configure...)
+
+			req, err := http.NewRequest(http.MethodPost, srv.URL, tc.body())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.key {
+				req.Header.Set("Idempotency-Key", "k-1")
+			}
+			if tc.getBody != nil {
+				req.GetBody = tc.getBody
+			}
+			resp, err := c.Do(req)
+			mu.Lock()
+			got := bodies
+			mu.Unlock()
+			if len(got) != tc.want {
+				t.Fatalf("the server got %d requests; want %d", len(got), tc.want)
+			}
+			for i, b := range got {
+				if b != "payload" {
+					t.Errorf("request %d had body %q; want \"payload\"", i+1, b)
+				}
+			}
+			attempts := tc.want
+			if tc.getBody != nil {
+				attempts++ // the second attempt fails before it sends anything
+			}
+			if rec.attempts() != attempts {
+				t.Errorf("the observer saw %d attempts; want %d", rec.attempts(), attempts)
+			}
+			switch {
+			case tc.getBody != nil:
+				if !errors.Is(err, errNoBody) || !errors.Is(err, backoff.ErrNotRetryable) {
+					t.Fatalf("got %v; want the GetBody error, not retried", err)
+				}
+				if se, ok := errors.AsType[*backoffhttp.StatusError](err); ok {
+					t.Errorf("the error carries %v; want the GetBody failure as Last", se)
+				}
+			case err != nil:
+				t.Fatalf("Do: %v", err)
+			case tc.want == 1:
+				if resp.StatusCode != 503 {
+					t.Errorf("status %d; want the 503 of the only attempt", resp.StatusCode)
+				}
+			default:
+				if resp.StatusCode != 200 {
+					t.Errorf("status %d; want 200", resp.StatusCode)
+				}
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+		})
+	}
+}
+
+// rawServer accepts connections on loopback and hands the nth (from 1) to
+// handle in a goroutine of its own. It returns the server's URL and the
+// number of connections accepted so far. Cleanup closes everything and
+// waits for the handlers.
+func rawServer(t *testing.T, handle func(n int, c net.Conn)) (string, func() int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		conns    []net.Conn
+		accepted atomic.Int64
+	)
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			n := int(accepted.Add(1))
+			wg.Go(func() { handle(n, c) })
+		}
+	})
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return "http://" + l.Addr().String(), func() int { return int(accepted.Load()) }
+}
+
+// readRequest reads one request from c, body included.
+func readRequest(c net.Conn) error {
+	req, err := http.ReadRequest(bufio.NewReader(c))
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, req.Body)
+	return err
+}
+
+// respondOK reads a request and answers 200 "ok", closing the connection.
+func respondOK(c net.Conn) {
+	defer c.Close()
+	if readRequest(c) == nil {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+	}
+}
+
+func TestHungServerCutByAttemptTimeout(t *testing.T) {
+	var hung atomic.Int64
+	url, _ := rawServer(t, func(n int, c net.Conn) {
+		if n == 1 { // read the request, never answer; wait for the client to hang up
+			hung.Add(1)
+			readRequest(c)
+			io.Copy(io.Discard, c)
+			c.Close()
+			return
+		}
+		respondOK(c)
+	})
+	p := retry(5)
+	p.AttemptTimeout = 50 * time.Millisecond // only to cut the hang: no time is checked
+	c, rec := client(t, p)
+
+	resp, body := get(t, c, url)
+	if resp.StatusCode != 200 || body != "ok" || hung.Load() != 1 {
+		t.Fatalf("got %d %q with %d hung connections; want 200 \"ok\" with 1", resp.StatusCode, body, hung.Load())
+	}
+	steps := rec.all()
+	if len(steps) < 2 || steps[1].e.Kind != backoff.Ended || steps[1].a.Outcome != backoff.Failed ||
+		!errors.Is(steps[1].e.Err, backoff.ErrAttemptTimeout) {
+		t.Fatalf("attempt 1 should have been cut by its timeout; steps %v", steps)
+	}
+}
+
+// A connection reset, then one closed without a response (EOF), then a
+// response: both failures are transient and retried.
+func TestResetAndEOFBeforeResponse(t *testing.T) {
+	url, accepted := rawServer(t, func(n int, c net.Conn) {
+		switch n {
+		case 1:
+			readRequest(c)
+			c.(*net.TCPConn).SetLinger(0) // close with RST
+			c.Close()
+		case 2:
+			readRequest(c)
+			c.Close()
+		default:
+			respondOK(c)
+		}
+	})
+	c, rec := client(t, retry(5))
+
+	resp, body := get(t, c, url)
+	if resp.StatusCode != 200 || body != "ok" || accepted() != 3 {
+		t.Fatalf("got %d %q after %d connections; want 200 \"ok\" after 3", resp.StatusCode, body, accepted())
+	}
+	errs, outcomes := rec.ended()
+	if len(errs) != 3 || !equal(outcomes, []backoff.Outcome{backoff.Failed, backoff.Failed, backoff.Succeeded}) {
+		t.Fatalf("attempts ended with %v, %v; want two failures, then success", errs, outcomes)
+	}
+	if !errors.Is(errs[0], syscall.ECONNRESET) || !errors.Is(errs[1], io.EOF) {
+		t.Errorf("attempt errors %v and %v; want a reset, then EOF", errs[0], errs[1])
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close() // nothing listens there any more
+	c, _ := client(t, retry(3))
+
+	_, err = c.Get(url)
+	e, ok := errors.AsType[*backoff.Error](err)
+	if !ok || !errors.Is(err, backoff.ErrMaxTries) || !errors.Is(err, syscall.ECONNREFUSED) || e.Attempts != 3 {
+		t.Fatalf("got %v; want ECONNREFUSED after 3 attempts", err)
+	}
+}
+
+// connCounter counts the connections a server accepts and closes.
+type connCounter struct{ opened, closed atomic.Int64 }
+
+func (cc *connCounter) track(c net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		cc.opened.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		cc.closed.Add(1)
+	}
+}
+
+// waitClosed waits until the server has seen every connection closed.
+func (cc *connCounter) waitClosed(t *testing.T) {
+	t.Helper()
+	for range 1000 {
+		if cc.closed.Load() == cc.opened.Load() {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%d connections opened, only %d closed", cc.opened.Load(), cc.closed.Load())
+}
+
+// 1,000 requests, each answered 503 (with a 4 KiB body) then 200, one
+// after the other: the discarded responses are drained, so one connection
+// serves all 2,000 exchanges, and it is idle (not leaked) at the end.
+func TestConnectionReuse(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	big := strings.Repeat("x", 4<<10)
+	var cc connCounter
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		again := seen[r.URL.Path]
+		seen[r.URL.Path] = true
+		mu.Unlock()
+		if !again {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, big)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = cc.track
+	srv.Start()
+	defer srv.Close()
+	c, rec := client(t, retry(2))
+
+	for i := range 1000 {
+		resp, body := get(t, c, fmt.Sprintf("%s/%d", srv.URL, i))
+		if resp.StatusCode != 200 || body != "ok" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+		}
+	}
+	if n := rec.attempts(); n != 2000 {
+		t.Errorf("%d attempts; want 2000", n)
+	}
+	if n := cc.opened.Load(); n != 1 {
+		t.Errorf("%d connections for 2000 sequential exchanges; want 1", n)
+	}
+	c.CloseIdleConnections()
+	cc.waitClosed(t)
+}
+
+// A retried response whose body is longer than DrainLimit is not read to
+// its end: its connection is closed instead. If it is the last response,
+// the caller still reads all of it.
+func TestLongBodyOfARetriedResponse(t *testing.T) {
+	long := bytes.Repeat([]byte("0123456789abcdef"), (backoffhttp.DrainLimit+1000)/16)
+	var cc connCounter
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write(long)
+	}))
+	srv.Config.ConnState = cc.track
+	srv.Start()
+	defer srv.Close()
+	c, _ := client(t, retry(2))
+
+	resp, body := get(t, c, srv.URL)
+	if resp.StatusCode != 503 || body != string(long) {
+		t.Fatalf("got %d and %d bytes; want 503 and %d", resp.StatusCode, len(body), len(long))
+	}
+	if n := cc.opened.Load(); n != 2 {
+		t.Errorf("%d connections; want 2 (the first closed, not drained)", n)
+	}
+	c.CloseIdleConnections()
+	cc.waitClosed(t)
+}
+
+// An 8 MiB body, after a retry, read in full once RoundTrip has returned
+// (and the executor has cancelled the attempt's own context).
+func TestLargeBodyAfterSuccess(t *testing.T) {
+	large := make([]byte, 8<<20)
+	for i := range large {
+		large[i] = byte(i * 7 / 3)
+	}
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write(large)
+	}))
+	defer srv.Close()
+	p := retry(3)
+	p.AttemptTimeout, p.Deadline = time.Minute, 2*time.Minute // an attempt context with a timer
+	c, _ := client(t, p)
+
+	resp, body := get(t, c, srv.URL)
+	if resp.StatusCode != 200 || body != string(large) {
+		t.Fatalf("got %d and %d bytes; want 200 and %d equal bytes", resp.StatusCode, len(body), len(large))
+	}
+}
+
+// The classic bug: the body of the response is still readable after
+// RoundTrip has returned, though the server sends it only then.
+func TestBodyReadableAfterReturn(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "head ")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "tail")
+	}))
+	defer srv.Close()
+	defer close(release) // in case the test fails before it releases
+	p := retry(3)
+	p.AttemptTimeout = time.Minute
+	c, _ := client(t, p)
+
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	head := make([]byte, len("head "))
+	if _, err := io.ReadFull(resp.Body, head); err != nil {
+		t.Fatalf("reading the head: %v", err)
+	}
+	release <- struct{}{}
+	tail, err := io.ReadAll(resp.Body)
+	if err != nil || string(head)+string(tail) != "head tail" {
+		t.Fatalf("read %q, %q, %v; want \"head \", \"tail\" and no error", head, tail, err)
+	}
+}
+
+func TestNewClientAndDefaultPolicy(t *testing.T) {
+	h, hits := flaky(1, http.StatusServiceUnavailable)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	p := backoffhttp.DefaultPolicy()
+	p.Pause = time.Millisecond // the default is a second
+	c := backoffhttp.NewClient(p)
+	defer c.CloseIdleConnections()
+
+	resp, body := get(t, c, srv.URL)
+	if resp.StatusCode != 200 || body != "hello" || hits.Load() != 2 {
+		t.Fatalf("got %d %q after %d requests; want 200 after 2", resp.StatusCode, body, hits.Load())
+	}
+}
+
+// The zero Transport sends once through http.DefaultTransport.
+func TestZeroTransport(t *testing.T) {
+	h, hits := flaky(1, http.StatusServiceUnavailable)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c := &http.Client{Transport: &backoffhttp.Transport{}}
+	defer c.CloseIdleConnections()
+
+	resp, _ := get(t, c, srv.URL)
+	if resp.StatusCode != 503 || hits.Load() != 1 {
+		t.Fatalf("got %d after %d requests; want the 503 after 1", resp.StatusCode, hits.Load())
+	}
+}
+
+func equal[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// One Transport, many goroutines, each request 503 then 200.
+func TestConcurrentUse(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		again := seen[r.URL.Path]
+		seen[r.URL.Path] = true
+		mu.Unlock()
+		if !again {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, r.URL.Path)
+	}))
+	defer srv.Close()
+	c, rec := client(t, retry(2))
+
+	var wg sync.WaitGroup
+	for g := range 20 {
+		wg.Go(func() {
+			for i := range 20 {
+				path := fmt.Sprintf("/%d/%d", g, i)
+				resp, err := c.Get(srv.URL + path)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || string(b) != path {
+					t.Errorf("%s: %d %q %v", path, resp.StatusCode, b, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := rec.attempts(); n != 800 {
+		t.Errorf("%d attempts; want 800", n)
+	}
+}
+
+// A 101 Switching Protocols response keeps a body that is the connection,
+// with its Write method.
+func TestSwitchingProtocols(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		io.WriteString(brw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		io.WriteString(conn, line)
+	}))
+	defer srv.Close()
+	c, _ := client(t, retry(3))
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := c.Do(req)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("got %v, %v; want 101", resp, err)
+	}
+	defer resp.Body.Close()
+	rw, ok := resp.Body.(io.ReadWriter)
+	if !ok {
+		t.Fatalf("the body of a 101 is a %T, not an io.ReadWriter", resp.Body)
+	}
+	io.WriteString(rw, "ping\n")
+	line, err := bufio.NewReader(rw).ReadString('\n')
+	if err != nil || line != "ping\n" {
+		t.Fatalf("echo: %q, %v", line, err)
+	}
+}
