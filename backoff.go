@@ -28,7 +28,11 @@ package backoff
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,6 +68,10 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	if clk == nil {
 		clk = systemClock{}
 	}
+	var rnd randomness
+	if p.Jitter != NoJitter {
+		rnd.init(p.Rand)
+	}
 	t0 := clk.Now()
 	var v T
 	e := Event{Kind: Began, Cause: causeOf(ctx)}
@@ -77,6 +85,7 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 				v, e = cooperative(ctx, &p, t0, e, &a, fn)
 			}
 			e.At = clk.Now().Sub(t0)
+			e.Rand = rnd.next()
 		case Pause:
 			e = pause(ctx, &p, clk, t0, e, &a)
 		case Finish:
@@ -113,6 +122,45 @@ func Wrap[T any](p Policy, fn func(context.Context) (T, error)) func(context.Con
 	return func(ctx context.Context) (T, error) {
 		return Do(ctx, p, fn)
 	}
+}
+
+// randomness supplies Event.Rand for a call whose policy has a Jitter:
+// from Policy.Rand, or else from a PCG of its own, seeded with the
+// library's seed (read once from crypto/rand) and a number no other call
+// gets, so that concurrent calls share no state and take no lock.
+type randomness struct {
+	src interface{ Uint64() uint64 } // Policy.Rand; nil: own
+	own rand.PCG
+	on  bool
+}
+
+var (
+	seed  = newSeed()
+	calls atomic.Uint64 // numbers the streams of calls
+)
+
+func newSeed() uint64 {
+	var b [8]byte
+	crand.Read(b[:]) // it never fails (Go 1.24 and later)
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func (r *randomness) init(src interface{ Uint64() uint64 }) {
+	r.on, r.src = true, src
+	if src == nil {
+		r.own.Seed(seed, calls.Add(1))
+	}
+}
+
+// next returns a random number, or 0 if the call needs none.
+func (r *randomness) next() uint64 {
+	switch {
+	case !r.on:
+		return 0
+	case r.src != nil:
+		return r.src.Uint64()
+	}
+	return r.own.Uint64()
 }
 
 // causeOf returns context.Cause(ctx) if ctx is done, else nil.

@@ -30,8 +30,35 @@ type Policy struct {
 	Deadline time.Duration
 
 	// Pause is the wait between the end of a failed attempt and the start
-	// of the next one. Zero: the next attempt starts at once, with no timer.
+	// of the next one: the first pause, if Growth or Jitter change the
+	// later ones (see [Jitter] for how they combine). Zero: the next attempt
+	// starts at once, with no timer.
+	//
+	// An error that carries a delay hint (see [RetryAfter]) makes the
+	// pause after it at least that long, neither jittered nor capped; a
+	// pause that would reach the Deadline ends the call at once.
 	Pause time.Duration
+
+	// Growth, if above 1, multiplies the pause after each failure: the
+	// pause after the k-th failure is Pause × Growth^(k-1), without
+	// overflow. Zero or 1: every pause is Pause.
+	Growth float64
+
+	// MaxPause, if positive, caps every pause, after jitter: no pause is
+	// longer, except one a delay hint asks for. Zero: no cap.
+	MaxPause time.Duration
+
+	// Jitter spreads the pauses at random (see [Jitter]). Zero: NoJitter,
+	// every pause exactly as Pause, Growth and MaxPause say.
+	Jitter Jitter
+
+	// Rand is the source of the random numbers Jitter uses: one Uint64 per
+	// failed attempt. It must be safe for concurrent use if concurrent
+	// calls share the policy. Nil: a source of the library's own, seeded
+	// once from crypto/rand, with a stream of its own for each call (a
+	// math/rand/v2 PCG), so calls need no lock. Give a seeded source to
+	// make jitter reproducible.
+	Rand interface{ Uint64() uint64 }
 
 	// MaxTries, if positive, is the most attempts a call makes in total
 	// (the first one included). Zero: no limit.
@@ -101,7 +128,7 @@ func (f ObserverFunc) Observe(e Event, a Action) { f(e, a) }
 // error matching ErrInvalidPolicy that names the field and its value; all
 // of them are joined (see [errors.Join]). The zero Policy is valid.
 func (p Policy) Validate() error {
-	if p.AttemptTimeout >= 0 && p.Deadline >= 0 && p.Pause >= 0 && p.MaxTries >= 0 {
+	if p.AttemptTimeout >= 0 && p.Deadline >= 0 && p.Pause >= 0 && p.MaxTries >= 0 && p.pauseValid() {
 		return nil // the common case, without building anything
 	}
 	var errs []error
@@ -110,13 +137,18 @@ func (p Policy) Validate() error {
 		d    time.Duration
 	}{{"AttemptTimeout", p.AttemptTimeout}, {"Deadline", p.Deadline}, {"Pause", p.Pause}} {
 		if f.d < 0 {
-			errs = append(errs, fmt.Errorf("%w: %s is %v; want 0 (none) or more", ErrInvalidPolicy, f.name, f.d))
+			errs = append(errs, invalid("%s is %v; want 0 (none) or more", f.name, f.d))
 		}
 	}
 	if p.MaxTries < 0 {
-		errs = append(errs, fmt.Errorf("%w: MaxTries is %d; want 0 (no limit) or more", ErrInvalidPolicy, p.MaxTries))
+		errs = append(errs, invalid("MaxTries is %d; want 0 (no limit) or more", p.MaxTries))
 	}
-	return errors.Join(errs...)
+	return errors.Join(p.validatePause(errs)...)
+}
+
+// invalid returns an error matching ErrInvalidPolicy that says what is wrong.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidPolicy}, args...)...)
 }
 
 // Retry returns the Policy of aiomisc's asyncretry: at most maxTries
@@ -194,6 +226,12 @@ type Event struct {
 	// (context.Cause). Any event may carry it; the driver reports it when
 	// it notices, and with a Canceled event when it waits for nothing else.
 	Cause error
+	// Rand is a uniformly random number, which the core uses to jitter the
+	// pause an attempt's failure leads to. A driver supplies a fresh one
+	// with each event that ends an attempt when the policy has a Jitter
+	// (the executor from Policy.Rand, the simulator from its seed); else
+	// it is ignored.
+	Rand uint64
 }
 
 var eventNames = [...]string{"none", "began", "ended", "fired", "canceled"}
@@ -311,6 +349,8 @@ type Execution struct {
 	cause error         // the caller's context is done with this cause
 	last  error         // the most recent attempt failure
 	since time.Duration // when attempt n, or the pause before it, began
+	pause time.Duration // the latest pause (for DecorrelatedJitter)
+	rand  uint64        // the Rand of the event being handled
 }
 
 // Execution returns the decision core for one call under p, after
@@ -326,6 +366,7 @@ func (p Policy) Execution() (Execution, error) {
 // DESIGN rules 1-12: they are all decided here.
 func (x *Execution) Step(e Event) Action {
 	from, since := x.phase, x.since
+	x.rand = e.Rand
 	a := x.step(e)
 	if a.Kind != Wait && from != idle {
 		a.Since = since // an attempt or a pause ended here
@@ -425,11 +466,12 @@ func (x *Execution) failed(err error) Action {
 	if x.p.GiveUp != nil && x.p.GiveUp(err) {
 		return x.finish(ErrGaveUp).with(Failed)
 	}
-	next := addSat(x.now, x.p.Pause)
+	x.pause = x.p.pauseAfter(x.n, x.pause, x.rand, err)
+	next := addSat(x.now, x.pause)
 	if x.p.Deadline > 0 && next >= x.p.Deadline {
 		return x.finish(ErrDeadline).with(Failed) // rule 5: no sleeping into the deadline
 	}
-	if x.p.Pause == 0 {
+	if x.pause == 0 {
 		return x.start(x.n + 1).with(Failed) // rule 6: no pause, no timer
 	}
 	x.phase, x.n, x.until, x.cut, x.since = pausing, x.n+1, next, nil, x.now

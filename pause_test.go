@@ -1,0 +1,224 @@
+package backoff
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+var synctestTest = synctest.Test
+
+const ms = time.Millisecond
+
+var errPlain = errors.New("plain")
+
+func TestPolicy_pauseAfter(t *testing.T) {
+	hint := RetryAfter(errPlain, 700*ms)
+	for _, tc := range []struct {
+		name string
+		p    Policy
+		k    int
+		prev time.Duration
+		err  error
+		want time.Duration
+	}{
+		{"zero values: Pause", Policy{Pause: 50 * ms}, 7, 0, errPlain, 50 * ms},
+		{"growth 1 is constant", Policy{Pause: 50 * ms, Growth: 1}, 7, 0, errPlain, 50 * ms},
+		{"growth after the first", Policy{Pause: 50 * ms, Growth: 2}, 1, 0, errPlain, 50 * ms},
+		{"growth", Policy{Pause: 50 * ms, Growth: 2}, 4, 0, errPlain, 400 * ms},
+		{"growth, capped", Policy{Pause: 50 * ms, Growth: 2, MaxPause: 300 * ms}, 4, 0, errPlain, 300 * ms},
+		{"growth without overflow", Policy{Pause: time.Hour, Growth: 1e300}, 1 << 30, 0, errPlain, math.MaxInt64},
+		{"a hint is a floor", Policy{Pause: 50 * ms}, 1, 0, hint, 700 * ms},
+		{"a hint is not capped", Policy{Pause: 50 * ms, MaxPause: 100 * ms}, 1, 0, hint, 700 * ms},
+		{"a shorter hint changes nothing", Policy{Pause: time.Second}, 1, 0, hint, time.Second},
+		{"a negative hint is none", Policy{Pause: 50 * ms}, 1, 0, RetryAfter(errPlain, -time.Hour), 50 * ms},
+		{"a wrapped hint", Policy{}, 1, 0, errors.Join(errPlain, hint), 700 * ms},
+	} {
+		if got := tc.p.pauseAfter(tc.k, tc.prev, 12345, tc.err); got != tc.want {
+			t.Errorf("%s: pauseAfter(%d) = %v, want %v", tc.name, tc.k, got, tc.want)
+		}
+	}
+}
+
+// Each jitter kind keeps within its bounds, and spreads: over many draws
+// it comes near both ends.
+func TestPolicy_pauseAfter_jitter(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	base := 400 * ms
+	for _, tc := range []struct {
+		j      Jitter
+		lo, hi time.Duration
+	}{
+		{FullJitter, 0, base},
+		{EqualJitter, base / 2, base},
+		{DecorrelatedJitter, 50 * ms, 3 * 200 * ms},
+	} {
+		p := Policy{Pause: 50 * ms, Growth: 2, Jitter: tc.j}
+		lo, hi := time.Duration(math.MaxInt64), time.Duration(0)
+		for range 10000 {
+			d := p.pauseAfter(4, 200*ms, r.Uint64(), errPlain) // base 400ms; prev 200ms
+			if d < tc.lo || d > tc.hi {
+				t.Fatalf("%v: %v outside [%v, %v]", tc.j, d, tc.lo, tc.hi)
+			}
+			lo, hi = min(lo, d), max(hi, d)
+		}
+		if span := tc.hi - tc.lo; lo > tc.lo+span/100 || hi < tc.hi-span/100 {
+			t.Errorf("%v: 10000 draws only spread over [%v, %v] of [%v, %v]", tc.j, lo, hi, tc.lo, tc.hi)
+		}
+		p.MaxPause = 100 * ms
+		for range 1000 {
+			if d := p.pauseAfter(4, 200*ms, r.Uint64(), errPlain); d > p.MaxPause {
+				t.Fatalf("%v: %v exceeds MaxPause %v", tc.j, d, p.MaxPause)
+			}
+		}
+	}
+	p := Policy{Pause: time.Second, Jitter: FullJitter}
+	if got := p.pauseAfter(1, 0, math.MaxUint64, nil); got != time.Second {
+		t.Errorf("the largest draw gives %v, want the whole pause", got)
+	}
+}
+
+func TestPolicy_Validate_pause(t *testing.T) {
+	for _, tc := range []struct {
+		p    Policy
+		want string
+	}{
+		{Policy{MaxPause: -1}, "MaxPause is -1ns"},
+		{Policy{Growth: 0.5}, "Growth is 0.5"},
+		{Policy{Growth: -2}, "Growth is -2"},
+		{Policy{Growth: math.NaN()}, "Growth is NaN"},
+		{Policy{Growth: math.Inf(1)}, "Growth is +Inf"},
+		{Policy{Jitter: 9}, "Jitter is Jitter(9)"},
+	} {
+		err := tc.p.Validate()
+		if !errors.Is(err, ErrInvalidPolicy) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(%+v) = %v, want an error saying %q", tc.p, err, tc.want)
+		}
+	}
+	for _, p := range []Policy{{Growth: 1}, {Growth: 1.5, MaxPause: time.Second, Jitter: DecorrelatedJitter}} {
+		if err := p.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v", p, err)
+		}
+	}
+}
+
+// FuzzPauseAfter drives the pause maths at any numbers: a pause is never
+// negative, never above MaxPause unless a hint asks for more, within its
+// jitter's bounds, and at least the hint.
+func FuzzPauseAfter(f *testing.F) {
+	f.Add(int64(ms), 2.0, int64(0), uint8(0), 5, int64(0), uint64(0), int64(0))
+	f.Add(int64(math.MaxInt64), 1e308, int64(math.MaxInt64), uint8(3), math.MaxInt, int64(math.MaxInt64), uint64(math.MaxUint64), int64(math.MaxInt64))
+	f.Fuzz(func(t *testing.T, pause int64, growth float64, maxPause int64, jitter uint8, k int, prev int64, r uint64, hint int64) {
+		p := Policy{Pause: time.Duration(pause), Growth: growth, MaxPause: time.Duration(maxPause), Jitter: Jitter(jitter)}
+		if p.Validate() != nil || k < 1 || prev < 0 {
+			return
+		}
+		err := RetryAfter(errPlain, time.Duration(hint))
+		d := p.pauseAfter(k, time.Duration(prev), r, err)
+		h := max(time.Duration(hint), 0)
+		switch {
+		case d < 0:
+			t.Fatalf("a negative pause %v", d)
+		case d < h:
+			t.Fatalf("pause %v, shorter than the hint %v", d, h)
+		case p.MaxPause > 0 && d > max(p.MaxPause, h):
+			t.Fatalf("pause %v above MaxPause %v and the hint %v", d, p.MaxPause, h)
+		case p.Jitter == NoJitter && h == 0 && p.Growth <= 1 && d != min(p.Pause, capOr(p.MaxPause)):
+			t.Fatalf("without growth or jitter the pause is %v, want Pause %v", d, p.Pause)
+		}
+		if p.Jitter == NoJitter && h == 0 && k > 1 {
+			if before := p.pauseAfter(k-1, 0, r, errPlain); before > d {
+				t.Fatalf("growth is not monotone: pause %d is %v, pause %d %v", k-1, before, k, d)
+			}
+		}
+	})
+}
+
+func capOr(d time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return math.MaxInt64
+}
+
+// Through Do, under synctest: the pauses between attempts are exactly
+// what the policy says.
+func TestDo_pauses(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    Policy
+		errs []error         // what attempts 1.. return (the last repeats)
+		want []time.Duration // when the attempts start
+	}{
+		{"growth", Policy{Pause: 10 * ms, Growth: 3, MaxTries: 4, RetryIf: AnyError},
+			[]error{errPlain}, []time.Duration{0, 10 * ms, 40 * ms, 130 * ms}},
+		{"growth capped", Policy{Pause: 10 * ms, Growth: 3, MaxPause: 25 * ms, MaxTries: 4, RetryIf: AnyError},
+			[]error{errPlain}, []time.Duration{0, 10 * ms, 35 * ms, 60 * ms}},
+		{"a hint", Policy{Pause: 10 * ms, MaxTries: 3, RetryIf: AnyError},
+			[]error{RetryAfter(errPlain, 500*ms), errPlain}, []time.Duration{0, 500 * ms, 510 * ms}},
+		{"a hint with no pause", Policy{MaxTries: 3, RetryIf: AnyError},
+			[]error{errPlain, RetryAfter(errPlain, 70*ms)}, []time.Duration{0, 0, 70 * ms}},
+		{"a hint past the deadline ends the call at once", Policy{Pause: 10 * ms, Deadline: time.Second, RetryIf: AnyError},
+			[]error{errPlain, RetryAfter(errPlain, time.Second)}, []time.Duration{0, 10 * ms}},
+		{"seeded jitter", Policy{Pause: 100 * ms, Jitter: FullJitter, Rand: rand.NewPCG(7, 7), MaxTries: 3, RetryIf: AnyError},
+			[]error{errPlain}, seededFullJitter(100*ms, 7, 2)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctestTest(t, func(t *testing.T) {
+				t0 := time.Now()
+				var starts []time.Duration
+				Do(t.Context(), tc.p, func(context.Context) (int, error) {
+					starts = append(starts, time.Since(t0))
+					return 0, tc.errs[min(len(starts), len(tc.errs))-1]
+				})
+				if !slices.Equal(starts, tc.want) {
+					t.Errorf("attempts started at %v, want %v", starts, tc.want)
+				}
+			})
+		})
+	}
+}
+
+// seededFullJitter returns the start times of n+1 instant attempts with
+// full jitter of pause from PCG(seed, seed): the draws Do makes.
+func seededFullJitter(pause time.Duration, seed uint64, n int) []time.Duration {
+	src := rand.NewPCG(seed, seed)
+	out := []time.Duration{0}
+	for range n {
+		out = append(out, out[len(out)-1]+uniform(src.Uint64(), pause))
+	}
+	return out
+}
+
+// Without Policy.Rand, concurrent calls with jitter share no stream: no
+// race, and their pauses differ.
+func TestDo_jitterOwnSource(t *testing.T) {
+	synctestTest(t, func(t *testing.T) {
+		p := Policy{Pause: time.Second, Jitter: FullJitter, MaxTries: 2, RetryIf: AnyError}
+		ends := make(chan time.Duration, 8)
+		t0 := time.Now()
+		for range 8 {
+			go func() {
+				Do(t.Context(), p, func(context.Context) (int, error) { return 0, errPlain })
+				ends <- time.Since(t0)
+			}()
+		}
+		seen := map[time.Duration]bool{}
+		for range 8 {
+			d := <-ends
+			if d < 0 || d > time.Second {
+				t.Fatalf("a jittered pause of %v", d)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("8 calls paused alike: %v", seen)
+		}
+	})
+}
