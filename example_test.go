@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"time"
 
@@ -338,6 +339,68 @@ func ExampleError() {
 	// elapsed: 900ms
 	// deadline: true
 	// context.DeadlineExceeded: true
+}
+
+// Pauses that grow, capped, and jittered: the pause before jitter doubles
+// from 100ms (100, 200, 400, 800ms), MaxPause caps it at 1s, and equal
+// jitter picks each at random in the upper half of that, drawn here from a
+// seeded source so the example prints the same every time (leave Rand nil
+// in production: each call then draws from a stream of its own).
+func Example_growthAndJitter() {
+	clock := exampleClock()
+	p := backoff.Policy{
+		Pause:    100 * time.Millisecond,
+		Growth:   2,
+		MaxPause: time.Second,
+		Jitter:   backoff.EqualJitter,
+		Rand:     rand.NewPCG(1, 2),
+		MaxTries: 6,
+		RetryIf:  backoff.AnyError,
+		Clock:    clock,
+		Observer: backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
+			if a.Kind == backoff.Pause {
+				fmt.Printf("after attempt %d: pause %v\n", a.Attempt-1, (a.Until - e.At).Round(time.Millisecond))
+				clock.Advance(a.Until - e.At)
+			}
+		}),
+	}
+	_, err := backoff.Do(context.Background(), p, func(context.Context) (int, error) {
+		return 0, errors.New("busy")
+	})
+	fmt.Println(err)
+	// Output:
+	// after attempt 1: pause 88ms
+	// after attempt 2: pause 162ms
+	// after attempt 3: pause 357ms
+	// after attempt 4: pause 719ms
+	// after attempt 5: pause 617ms
+	// backoff: max tries reached after 6 attempts in 1.942774654s: busy
+}
+
+// A server that says when to come back: the error carries a delay hint
+// (backoff.RetryAfter here; backoffhttp reads the Retry-After header), and
+// the pause is at least that long. A hint that would reach the deadline
+// ends the call at once, rather than sleeping into it.
+func ExampleRetryAfter() {
+	clock := exampleClock()
+	start := clock.Now()
+	p := backoff.Policy{Pause: 100 * time.Millisecond, Deadline: 5 * time.Second, RetryIf: backoff.AnyError,
+		Clock: clock, Observer: skipPauses{clock}}
+	errBusy := errors.New("rate limited")
+	attempt := 0
+	_, err := backoff.Do(context.Background(), p, func(context.Context) (int, error) {
+		attempt++
+		fmt.Printf("%v: attempt %d\n", clock.Since(start), attempt)
+		if attempt == 1 {
+			return 0, backoff.RetryAfter(errBusy, 2*time.Second) // come back in 2s
+		}
+		return 0, backoff.RetryAfter(errBusy, time.Minute) // come back in a minute
+	})
+	fmt.Println(err)
+	// Output:
+	// 0s: attempt 1
+	// 2s: attempt 2
+	// backoff: deadline exceeded after 2 attempts in 2s: rate limited
 }
 
 // exampleClock returns a fake clock, set to a fixed date.

@@ -24,6 +24,9 @@ import (
 // recorded texts: compare the two with a recorded trace's shape, as Replay
 // does for a trace whose header says it was recorded.
 func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
+	if p.Growth > 1 || p.MaxPause > 0 || p.Jitter != backoff.NoJitter {
+		return Scenario{}, fmt.Errorf("sim: the policy has Growth %v, MaxPause %v, Jitter %v: scenarios cannot express them yet, so its trace would not replay", p.Growth, p.MaxPause, p.Jitter)
+	}
 	sc := Scenario{
 		AttemptTimeout: Duration(p.AttemptTimeout), Deadline: Duration(p.Deadline),
 		Pause: Duration(p.Pause), MaxTries: p.MaxTries, Abandon: p.Abandon,

@@ -80,3 +80,12 @@ func TestRecorder_production(t *testing.T) {
 		}
 	})
 }
+
+// A policy whose pauses a scenario cannot express is refused, not dropped.
+func TestScenarioOf_refusesWhatItCannotExpress(t *testing.T) {
+	for _, p := range []backoff.Policy{{Growth: 2}, {MaxPause: time.Second}, {Jitter: backoff.FullJitter}} {
+		if _, err := sim.ScenarioOf(p, nil); err == nil {
+			t.Errorf("ScenarioOf(%+v) = nil error", p)
+		}
+	}
+}
