@@ -84,7 +84,11 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 			} else {
 				v, e = cooperative(ctx, &p, t0, e, &a, fn)
 			}
-			e.At = clk.Now().Sub(t0)
+			if e.Err != nil || e.Kind != Ended || p.Observer != nil {
+				// A success needs no time: the core ends the call whenever
+				// it arrives (see Event.At), so only an Observer wants it.
+				e.At = clk.Now().Sub(t0)
+			}
 			e.Rand = rnd.next()
 		case Pause:
 			e = pause(ctx, &p, clk, t0, e, &a)

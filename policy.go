@@ -215,6 +215,9 @@ type Event struct {
 	Kind EventKind
 	// At is when it happened: the time since the call began, on the
 	// policy's clock. An At before an earlier event's counts as that one.
+	// The core does not use the At of an Ended event with a nil Err (a
+	// success ends the call whenever it arrives, and no time is reported
+	// with it), so a driver may leave it 0 when no Observer is told.
 	At time.Duration
 	// Attempt is the number (from 1) of the attempt an Ended event reports,
 	// or the number in the Action whose timer a Fired event reports. An

@@ -156,7 +156,14 @@ func roundTrip(t *testing.T, f *fake, p backoff.Policy) (*http.Response, *record
 func roundTripReq(t *testing.T, f *fake, p backoff.Policy, req *http.Request) (*http.Response, *recorder, time.Duration, error) {
 	t.Helper()
 	rec := &recorder{}
-	p.Observer = rec
+	if next := p.Observer; next != nil { // the test's own, told after rec
+		p.Observer = backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
+			rec.Observe(e, a)
+			next.Observe(e, a)
+		})
+	} else {
+		p.Observer = rec
+	}
 	tr := &backoffhttp.Transport{Base: f, Policy: p}
 	resp, err := tr.RoundTrip(req)
 	return resp, rec, f.now().Sub(f.t0), err
@@ -371,8 +378,8 @@ func TestTimingRetryAfterAndTheDeadline(t *testing.T) {
 					if resp.StatusCode != 429 || took != time.Second || len(f.reqs) != 1 || readAll(t, resp.Body) != "slow down" {
 						t.Fatalf("got %d at %v after %d attempts; want the 429 at 1s after 1", resp.StatusCode, took, len(f.reqs))
 					}
-					if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrGaveUp) {
-						t.Errorf("the call ended with %v; want ErrGaveUp", a.Err)
+					if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrDeadline) {
+						t.Errorf("the call ended with %v; want ErrDeadline", a.Err)
 					}
 					return
 				}
@@ -497,7 +504,13 @@ func TestFakeClock(t *testing.T) {
 			{after: 0, code: 503, header: http.Header{"Retry-After": {clock.Now().Add(42 * time.Second).Format(http.TimeFormat)}}},
 			{after: 0, code: 200, body: "abc"},
 		}}
-		p := backoff.Policy{AttemptTimeout: time.Second, Clock: clock, MaxTries: 2, RetryIf: backoff.AnyError}
+		// The 503's hint makes the pause 42s: move the fake clock over it.
+		skip := backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
+			if a.Kind == backoff.Pause {
+				clock.Advance(a.Until - e.At)
+			}
+		})
+		p := backoff.Policy{AttemptTimeout: time.Second, Clock: clock, MaxTries: 2, RetryIf: backoff.AnyError, Observer: skip}
 		resp, rec, _, err := roundTrip(t, f, p)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("got %v, %v; want 200", resp, err)

@@ -62,14 +62,11 @@
 //
 // A response's Retry-After header (delta-seconds or an HTTP-date) is parsed
 // into the hint of its [*StatusError], whose RetryAfter method package
-// backoff reads to set the next pause where it supports such hints. Either
-// way, a hint that would end at or after Policy.Deadline ends the call at
-// once: the Transport adds that test to Policy.GiveUp (after the policy's
-// own GiveUp), so the call stops with Reason backoff.ErrGaveUp (as the
-// Observer's last step shows) and the caller gets the response that
-// carried the hint, Retry-After header included. Where package backoff
-// does not read hints, the pause is Policy.Pause whatever the server asked
-// for: set Pause no shorter than the delays your servers ask for.
+// backoff reads: the next pause lasts at least that long (see
+// [backoff.RetryAfter]). A hint that would end at or after Policy.Deadline
+// ends the call at once, with Reason backoff.ErrDeadline (as the
+// Observer's last step shows), and the caller gets the response that
+// carried the hint, Retry-After header included.
 //
 // # Observing
 //
@@ -193,13 +190,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p.RetryIf = func(err error) bool {
 		return c.transient && retryIf != nil && retryIf(err)
 	}
-	if giveUp, deadline := p.GiveUp, p.Deadline; deadline > 0 {
-		p.GiveUp = func(err error) bool {
-			return giveUp != nil && giveUp(err) || c.hintPastDeadline(err, deadline)
-		}
-	}
 
-	c.t0 = c.now()
 	resp, err := backoff.Do(req.Context(), p, c.attempt)
 	if !c.sent && req.Body != nil {
 		req.Body.Close() // no attempt was made: the body is still ours to close
@@ -259,7 +250,6 @@ type call struct {
 	classify func(*http.Response, error) bool
 	clock    backoff.Clock    // nil: the system clock
 	observer backoff.Observer // the policy's own, or nil
-	t0       time.Time        // read just before Do, which reads its own a moment later
 
 	cut       error          // what ends the running attempt (its Start action's Cut)
 	sent      bool           // req.Body has been given to base
@@ -385,25 +375,6 @@ func (c *call) end(err error) (*http.Response, error) {
 	}
 	c.discard()
 	return nil, err
-}
-
-// hintPastDeadline reports whether err carries a delay hint (a RetryAfter
-// method, on err or on an error it wraps) that would end at or after the
-// call's deadline, measured from c.t0 on the policy's clock.
-func (c *call) hintPastDeadline(err error, deadline time.Duration) bool {
-	h, ok := errors.AsType[interface {
-		error
-		RetryAfter() time.Duration
-	}](err)
-	if !ok {
-		return false
-	}
-	d := h.RetryAfter()
-	if d <= 0 {
-		return false
-	}
-	elapsed := c.now().Sub(c.t0)
-	return d >= deadline-elapsed // elapsed+d >= deadline, without overflow
 }
 
 // now reads the policy's clock.

@@ -159,8 +159,8 @@ func TestRetryAfter(t *testing.T) {
 				t.Fatalf("got %d %q (Retry-After %q) after %d requests; want the 429 after 1",
 					resp.StatusCode, body, resp.Header.Get("Retry-After"), hits.Load())
 			}
-			if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrGaveUp) {
-				t.Errorf("the call ended with %v; want ErrGaveUp", a.Err)
+			if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrDeadline) {
+				t.Errorf("the call ended with %v; want ErrDeadline", a.Err)
 			}
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/timebound/backoff"
@@ -135,7 +136,7 @@ func Mend(sc *sim.Scenario) {
 // shrunk case last, so the file holds the smallest failing scenario.
 func Save(name string, sc sim.Scenario) (cmd string) {
 	dir := filepath.Join(os.TempDir(), "backoff-proptest")
-	path := filepath.Join(dir, name+".json")
+	path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".json")
 	b, err := json.MarshalIndent(sc, "", "  ")
 	if err == nil {
 		err = os.MkdirAll(dir, 0o755)

@@ -71,19 +71,24 @@ var properties = map[string]property{
 }
 
 // checkProperty runs p on drawn scenarios, under every order of their
-// ties (sim.Explore). On failure it saves the scenario (the shrunk one is
-// the last saved) and prints how to replay it.
+// ties (sim.Explore), up to maxOrders of them: a scenario with n ties has
+// up to 2^n orders (TestExhaustive checks all of them in its scope). On
+// failure it saves the scenario (the shrunk one is the last saved) and
+// prints how to replay it.
 func checkProperty(t *testing.T, p property) {
+	const maxOrders = 64
 	rapid.Check(t, func(rt *rapid.T) {
 		sc := proptest.Scenario().Draw(rt, "scenario")
+		orders := 0
 		err := sim.Explore(sc, func(v sim.Scenario, res *sim.Result) bool {
+			orders++
 			if res.Runaway {
 				rt.Fatalf("a runaway: only a call with no limit can retry forever, and Mend gives each one\nreproduce: %s", proptest.Save(t.Name(), v))
 			}
 			if err := p(newCall(v, res)); err != nil {
 				rt.Fatalf("%v\nreproduce: %s\ntrace:\n%s", err, proptest.Save(t.Name(), v), sim.Encode(v, res.Steps))
 			}
-			return true
+			return orders < maxOrders
 		})
 		if err != nil {
 			rt.Fatalf("a drawn scenario is refused: %v", err)

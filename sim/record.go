@@ -75,11 +75,13 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 		recorded[i] = LineOf(s)
 	}
 	var found *Scenario
+	tried := 0
 	err := Explore(sc, func(v Scenario, res *Result) bool {
 		if compare(recorded, res.Steps, shape) == nil {
 			found = &v
 		}
-		return found == nil
+		tried++
+		return found == nil && tried < maxOrders
 	})
 	switch {
 	case err != nil:
@@ -89,6 +91,9 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 	}
 	return *found, nil
 }
+
+// maxOrders bounds the orders ScenarioOf tries: n ties make up to 2^n.
+const maxOrders = 4096
 
 func mustRun(sc Scenario) *Result {
 	res, _ := Run(sc) // sc was run by Explore already

@@ -43,11 +43,14 @@ func System(sc sim.Scenario) Run {
 }
 
 // FakeClock runs sc through backoff.Do on a clockwork fake clock made in
-// the bubble. Time moves only by Advance, to each instant at which the
-// simulated run want says something falls due, and only once
+// the bubble. Time moves only by Advance, to each instant at which
+// something falls due in any order of sc's ties that the simulator
+// explores (the executor may take any of them; at an instant where
+// nothing is due for the order it took, nothing happens), and only once
 // synctest.Wait says every goroutine is blocked: the executor on its
 // select, the operation on its timer, clockwork's AfterFunc goroutines
-// done. Call it in a synctest bubble.
+// done. want, the simulated result, is one of those orders. Call it in a
+// synctest bubble.
 func FakeClock(sc sim.Scenario, want *sim.Result) Run {
 	fc := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var rec sim.Recorder
@@ -63,7 +66,14 @@ func FakeClock(sc sim.Scenario, want *sim.Result) Run {
 		r.Value, r.Err = backoff.Do(ctx, p, op)
 	}()
 	start := fc.Now()
-	for _, at := range instants(sc, want) {
+	var due []time.Duration
+	sim.Explore(sc, func(v sim.Scenario, res *sim.Result) bool {
+		due = append(due, instants(v, res)...)
+		return len(due) < 1<<16
+	})
+	due = append(due, instants(sc, want)...)
+	slices.Sort(due)
+	for _, at := range slices.Compact(due) {
 		synctest.Wait()
 		fc.Advance(at - fc.Since(start))
 	}
@@ -116,14 +126,20 @@ func Lines(steps []sim.Step) []sim.Line {
 	return out
 }
 
-// Orders returns the steps of every order of sc's ties (sim.Explore).
-func Orders(sc sim.Scenario) [][]sim.Step {
-	var orders [][]sim.Step
+// Orders returns the steps of the orders of sc's ties (sim.Explore), at
+// most limit of them, and whether that is all of them: n ties make up to
+// 2^n orders.
+func Orders(sc sim.Scenario, limit int) (orders [][]sim.Step, all bool) {
+	all = true
 	sim.Explore(sc, func(_ sim.Scenario, res *sim.Result) bool {
+		if len(orders) == limit {
+			all = false
+			return false
+		}
 		orders = append(orders, res.Steps)
 		return true
 	})
-	return orders
+	return orders, all
 }
 
 // OneOf reports whether steps are those of one of orders.
