@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/internal/drive"
 )
 
 func TestPolicy_Validate(t *testing.T) {
@@ -179,23 +180,10 @@ func runSteps(t *testing.T, p backoff.Policy, steps []stepCase) {
 	for i, s := range steps {
 		got := x.Step(s.e)
 		got.Since = 0 // TestExecution_Step_since checks it
-		if !sameAction(got, s.want) {
+		if !drive.SameAction(got, s.want) {
 			t.Fatalf("step %d: Step(%+v)\n = %+v\nwant %+v", i, s.e, got, s.want)
 		}
 	}
-}
-
-// sameAction compares actions, and *Error results by value.
-func sameAction(a, b backoff.Action) bool {
-	ea, _ := a.Err.(*backoff.Error)
-	eb, _ := b.Err.(*backoff.Error)
-	if ea != nil && eb != nil {
-		if *ea != *eb {
-			return false
-		}
-		a.Err, b.Err = nil, nil
-	}
-	return a == b
 }
 
 // fail is the Finish action of a call that failed; a cancel during a pause

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/internal/drive"
 	"github.com/timebound/backoff/proptest"
 	"pgregory.net/rapid"
 )
@@ -41,7 +42,7 @@ var drawnErrs = []error{proptest.ErrA, proptest.ErrB, errors.New("other"), nil}
 // live gives both executions a live event and checks they agree.
 func (m *coreMachine) live(t *rapid.T, e backoff.Event) {
 	a, b := m.x.Step(e), m.shadow.Step(e)
-	if !sameAction(a, b) {
+	if !drive.SameAction(a, b) {
 		t.Fatalf("after stale events the core answers %+v, without them %+v", a, b)
 	}
 	if e.At > m.now {
@@ -153,16 +154,4 @@ func TestCore_model(t *testing.T) {
 		m := newCoreMachine(t)
 		t.Repeat(rapid.StateMachineActions(m))
 	})
-}
-
-func sameAction(a, b backoff.Action) bool {
-	ea, _ := a.Err.(*backoff.Error)
-	eb, _ := b.Err.(*backoff.Error)
-	if ea != nil && eb != nil {
-		if *ea != *eb {
-			return false
-		}
-		a.Err, b.Err = nil, nil
-	}
-	return a == b
 }

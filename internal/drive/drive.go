@@ -146,3 +146,17 @@ func Orders(sc sim.Scenario, limit int) (orders [][]sim.Step, all bool) {
 func OneOf(orders [][]sim.Step, steps []sim.Step) bool {
 	return slices.ContainsFunc(orders, func(o []sim.Step) bool { return sim.Compare(Lines(o), steps) == nil })
 }
+
+// SameAction reports whether two actions are the same, comparing the
+// *backoff.Error of a failed call by value.
+func SameAction(a, b backoff.Action) bool {
+	ea, _ := a.Err.(*backoff.Error)
+	eb, _ := b.Err.(*backoff.Error)
+	if ea != nil && eb != nil {
+		if *ea != *eb {
+			return false
+		}
+		a.Err, b.Err = nil, nil
+	}
+	return a == b
+}
