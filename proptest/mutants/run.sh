@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 # file|name|sed expression applied to the file
 mutants=(
 	'policy.go|MaxTries off by one|s/x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries/x.p.MaxTries > 0 \&\& x.n > x.p.MaxTries/'
-	'policy.go|pause skipped|s/if x.p.Pause == 0 {/if true {/'
+	'policy.go|pause skipped|s/if x.pause == 0 {/if true {/'
 	'policy.go|MaxTries ignored when GiveUp is set|s/if x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries {/if x.p.GiveUp == nil \&\& x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries {/'
 	'policy.go|sleeping into the deadline|s/next >= x.p.Deadline {/next > x.p.Deadline {/'
 	'policy.go|attempt timeout ties the deadline and wins|s/x.p.Deadline <= x.until/x.p.Deadline < x.until/'
