@@ -201,6 +201,7 @@ type Divergence struct {
 	Replayed *Line
 }
 
+// Error shows the step where the traces part, as recorded and as replayed.
 func (d *Divergence) Error() string {
 	show := func(l *Line) string {
 		if l == nil {
