@@ -151,7 +151,16 @@ func ParseScenario(b []byte) (Scenario, error) {
 	if err := decodeStrict(b, &sc); err != nil {
 		return Scenario{}, fmt.Errorf("sim: scenario: %w", err)
 	}
+	sc.canonical()
 	return sc, sc.Validate()
+}
+
+// canonical makes a decoded scenario equal to the one its own JSON
+// decodes to: an empty flip list is written as none, so it reads as none.
+func (sc *Scenario) canonical() {
+	if len(sc.Flip) == 0 {
+		sc.Flip = nil
+	}
 }
 
 // decodeStrict decodes exactly one JSON value from b into v, refusing

@@ -170,6 +170,7 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 	if h.Format != Format || h.Version != Version {
 		return nil, fmt.Errorf("sim: trace: line 1: format %q version %d; want %q version %d", h.Format, h.Version, Format, Version)
 	}
+	h.Scenario.canonical()
 	if err := h.Scenario.Validate(); err != nil {
 		return nil, fmt.Errorf("sim: trace: line 1: %w", err)
 	}
