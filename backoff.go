@@ -74,7 +74,7 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	}
 	t0 := clk.Now()
 	var v T
-	e := Event{Kind: Began, Cause: causeOf(ctx)}
+	e := Event{Kind: Began, Start: t0, Cause: causeOf(ctx)}
 	for {
 		a := x.Step(e)
 		switch a.Kind {

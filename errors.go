@@ -33,6 +33,11 @@ var (
 	// ErrGaveUp is the Reason when Policy.GiveUp returned true.
 	ErrGaveUp = errors.New("backoff: gave up")
 
+	// ErrBudgetExhausted is the Reason when Policy.Budget refused a
+	// retry: the calls that share it have spent their share of retries.
+	// Error.Last is the failure that was not retried.
+	ErrBudgetExhausted = errors.New("backoff: retry budget exhausted")
+
 	// ErrInvalidPolicy is matched by every error of [Policy.Validate]; the
 	// error itself names the field and the value.
 	ErrInvalidPolicy = errors.New("backoff: invalid policy")
@@ -61,7 +66,8 @@ func (e *timeoutError) Temporary() bool { return true }
 // for a call whose last attempt returned io.EOF and that ran out of tries.
 type Error struct {
 	// Reason says why the call ended: ErrMaxTries, ErrNotRetryable,
-	// ErrGaveUp, ErrDeadline, or context.Cause of the caller's context.
+	// ErrGaveUp, ErrDeadline, ErrBudgetExhausted, or context.Cause of the
+	// caller's context.
 	Reason error
 	// Last is the most recent attempt failure, nil if none failed. An
 	// attempt cut short by the deadline or by the caller's context does not

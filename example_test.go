@@ -403,6 +403,29 @@ func ExampleRetryAfter() {
 	// backoff: deadline exceeded after 2 attempts in 2s: rate limited
 }
 
+// A retry budget shared by many calls: while a dependency is down, 20
+// calls of up to 5 tries each would make 100 attempts. The budget allows
+// 2 retries at once and one more for every 10 calls, so they make 23, and
+// each call it refuses ends at once, keeping its last error.
+func ExampleBudget() {
+	budget := &backoff.Budget{Ratio: 0.1, Burst: 2}
+	p := backoff.Policy{MaxTries: 5, RetryIf: backoff.AnyError, Budget: budget}
+	errDown := errors.New("connection refused")
+	attempts, refused := 0, 0
+	for range 20 {
+		err := backoff.Run(context.Background(), p, func(context.Context) error {
+			attempts++
+			return errDown
+		})
+		if errors.Is(err, backoff.ErrBudgetExhausted) {
+			refused++
+		}
+	}
+	fmt.Printf("20 calls: %d attempts; %d calls ended by the budget\n", attempts, refused)
+	// Output:
+	// 20 calls: 23 attempts; 20 calls ended by the budget
+}
+
 // exampleClock returns a fake clock, set to a fixed date.
 func exampleClock() *clockwork.FakeClock {
 	return clockwork.NewFakeClockAt(time.Date(2026, time.January, 1, 9, 0, 0, 0, time.UTC))

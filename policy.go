@@ -64,6 +64,12 @@ type Policy struct {
 	// (the first one included). Zero: no limit.
 	MaxTries int
 
+	// Budget, if not nil, is shared by the calls of every policy that
+	// points to it, and limits their retries to a share of their calls
+	// (see [Budget]): a retry it refuses ends the call with
+	// ErrBudgetExhausted. Nil: retries are limited per call only.
+	Budget *Budget
+
 	// RetryIf says which errors of the operation are retried. Nil: none.
 	// Attempt timeouts are always retried, whatever RetryIf says.
 	RetryIf func(error) bool
@@ -128,7 +134,7 @@ func (f ObserverFunc) Observe(e Event, a Action) { f(e, a) }
 // error matching ErrInvalidPolicy that names the field and its value; all
 // of them are joined (see [errors.Join]). The zero Policy is valid.
 func (p Policy) Validate() error {
-	if p.AttemptTimeout >= 0 && p.Deadline >= 0 && p.Pause >= 0 && p.MaxTries >= 0 && p.pauseValid() {
+	if p.AttemptTimeout >= 0 && p.Deadline >= 0 && p.Pause >= 0 && p.MaxTries >= 0 && p.pauseValid() && p.Budget == nil {
 		return nil // the common case, without building anything
 	}
 	var errs []error
@@ -143,7 +149,11 @@ func (p Policy) Validate() error {
 	if p.MaxTries < 0 {
 		errs = append(errs, invalid("MaxTries is %d; want 0 (no limit) or more", p.MaxTries))
 	}
-	return errors.Join(p.validatePause(errs)...)
+	errs = p.validatePause(errs)
+	if p.Budget != nil {
+		errs = p.Budget.validate(errs)
+	}
+	return errors.Join(errs...)
 }
 
 // invalid returns an error matching ErrInvalidPolicy that says what is wrong.
@@ -229,6 +239,11 @@ type Event struct {
 	// (context.Cause). Any event may carry it; the driver reports it when
 	// it notices, and with a Canceled event when it waits for nothing else.
 	Cause error
+	// Start is when the call began, on the policy's clock (Began only;
+	// its At is 0). The core uses it only to tell the policy's Budget the
+	// time: a driver must set it when the policy has a Budget, and may
+	// leave it zero otherwise.
+	Start time.Time
 	// Rand is a uniformly random number, which the core uses to jitter the
 	// pause an attempt's failure leads to. A driver supplies a fresh one
 	// with each event that ends an attempt when the policy has a Jitter
@@ -354,6 +369,7 @@ type Execution struct {
 	since time.Duration // when attempt n, or the pause before it, began
 	pause time.Duration // the latest pause (for DecorrelatedJitter)
 	rand  uint64        // the Rand of the event being handled
+	t0    time.Time     // when the call began on the policy's clock (with a Budget)
 }
 
 // Execution returns the decision core for one call under p, after
@@ -394,6 +410,10 @@ func (x *Execution) step(e Event) Action {
 		}
 		if x.cause != nil { // rule 9: ctx already done, fn is never called
 			return x.finish(x.cause)
+		}
+		if x.p.Budget != nil {
+			x.t0 = e.Start
+			x.p.Budget.earn(e.Start)
 		}
 		return x.start(1)
 	case running:
@@ -462,7 +482,8 @@ func (x *Execution) failed(err error) Action {
 		return x.finish(ErrDeadline).with(Cut) // rule 4; Last is the previous failure
 	}
 	x.last = err
-	// Rule 8: MaxTries, then GiveUp, then the pause.
+	// Rule 8: MaxTries, then GiveUp, then the pause: unless it reaches
+	// the deadline (rule 5) or the Budget refuses the retry.
 	if x.p.MaxTries > 0 && x.n >= x.p.MaxTries {
 		return x.finish(ErrMaxTries).with(Failed)
 	}
@@ -473,6 +494,9 @@ func (x *Execution) failed(err error) Action {
 	next := addSat(x.now, x.pause)
 	if x.p.Deadline > 0 && next >= x.p.Deadline {
 		return x.finish(ErrDeadline).with(Failed) // rule 5: no sleeping into the deadline
+	}
+	if x.p.Budget != nil && !x.p.Budget.spend(x.t0.Add(x.now)) {
+		return x.finish(ErrBudgetExhausted).with(Failed)
 	}
 	if x.pause == 0 {
 		return x.start(x.n + 1).with(Failed) // rule 6: no pause, no timer

@@ -1,0 +1,104 @@
+package backoff_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/timebound/backoff"
+)
+
+var errDown = errors.New("dependency down")
+
+func TestDo_budget(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		p := backoff.Policy{
+			Pause: 100 * time.Millisecond, MaxTries: 5, RetryIf: backoff.AnyError,
+			Budget: &backoff.Budget{Ratio: 0.5, Burst: 2},
+		}
+		call := func() (*backoff.Error, time.Duration) {
+			start := time.Now()
+			err := backoff.Run(context.Background(), p, func(context.Context) error { return errDown })
+			var e *backoff.Error
+			if !errors.As(err, &e) || !errors.Is(err, backoff.ErrBudgetExhausted) || !errors.Is(err, errDown) {
+				t.Fatalf("err = %v, want a *backoff.Error matching ErrBudgetExhausted and the last failure", err)
+			}
+			return e, time.Since(start)
+		}
+		// Full at 2 tokens (the call's 0.5 does not fit): two retries, and
+		// the third is refused at once, with no pause.
+		// Then 0.5 a call: the next call cannot retry, the one after once.
+		for i, want := range []struct {
+			attempts int
+			elapsed  time.Duration
+		}{{3, 200 * time.Millisecond}, {1, 0}, {2, 100 * time.Millisecond}, {1, 0}, {2, 100 * time.Millisecond}} {
+			e, took := call()
+			if e.Reason != backoff.ErrBudgetExhausted || e.Last != errDown || e.Attempts != want.attempts || e.Elapsed != want.elapsed || took != want.elapsed {
+				t.Errorf("call %d: %v (Do took %v); want budget exhausted after %d attempts in %v, Last kept", i+1, e, took, want.attempts, want.elapsed)
+			}
+		}
+	})
+}
+
+// TestDo_budgetShared: concurrent calls share one Budget; the retries of
+// all of them together stay within its share, whatever the interleaving.
+func TestDo_budgetShared(t *testing.T) {
+	const calls = 50
+	budget := &backoff.Budget{Ratio: 0.1, Burst: 3}
+	p := backoff.Policy{MaxTries: 10, RetryIf: backoff.AnyError, Budget: budget}
+	var (
+		mu       sync.Mutex
+		attempts int
+		wg       sync.WaitGroup
+	)
+	for range calls {
+		wg.Go(func() {
+			err := backoff.Run(context.Background(), p, func(context.Context) error {
+				mu.Lock()
+				attempts++
+				mu.Unlock()
+				return errDown
+			})
+			if !errors.Is(err, backoff.ErrBudgetExhausted) {
+				t.Errorf("err = %v, want ErrBudgetExhausted (9 retries need more than the 8 tokens there ever are)", err)
+			}
+		})
+	}
+	wg.Wait()
+	// 3 tokens to start with, 0.1 per call: at most 8 retries in all.
+	if retries := attempts - calls; retries < 0 || retries > 8 {
+		t.Fatalf("%d calls made %d retries, want at most 8", calls, retries)
+	}
+}
+
+// TestDo_budgetOrder: the budget is asked last, after MaxTries, GiveUp and
+// the deadline have let the retry happen, so they spend no token.
+func TestDo_budgetOrder(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		budget := &backoff.Budget{Burst: 1}
+		for _, tc := range []struct {
+			name   string
+			p      backoff.Policy
+			reason error
+		}{
+			{"max tries", backoff.Policy{MaxTries: 1}, backoff.ErrMaxTries},
+			{"give up", backoff.Policy{GiveUp: backoff.AnyError}, backoff.ErrGaveUp},
+			{"deadline", backoff.Policy{Pause: time.Second, Deadline: time.Second}, backoff.ErrDeadline},
+		} {
+			tc.p.RetryIf, tc.p.Budget = backoff.AnyError, budget
+			err := backoff.Run(context.Background(), tc.p, func(context.Context) error { return errDown })
+			if !errors.Is(err, tc.reason) {
+				t.Errorf("%s: err = %v, want %v", tc.name, err, tc.reason)
+			}
+		}
+		// The one token is still there.
+		p := backoff.Policy{MaxTries: 3, RetryIf: backoff.AnyError, Budget: budget}
+		n := 0
+		err := backoff.Run(context.Background(), p, func(context.Context) error { n++; return errDown })
+		if n != 2 || !errors.Is(err, backoff.ErrBudgetExhausted) {
+			t.Errorf("after the refusals: %d attempts, err %v; want 2 attempts (the token unspent), then the budget exhausted", n, err)
+		}
+	})
+}
