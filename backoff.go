@@ -60,10 +60,12 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	if fn == nil {
 		return zero, errNilFunc
 	}
-	x, err := p.Execution()
-	if err != nil {
-		return zero, err
+	if !p.valid() {
+		if err := p.Validate(); err != nil {
+			return zero, err
+		}
 	}
+	x := Execution{p: p} // as p.Execution() makes it, without copying p twice more
 	clk := p.Clock
 	if clk == nil {
 		clk = systemClock{}
@@ -75,14 +77,16 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	t0 := clk.Now()
 	var v T
 	e := Event{Kind: Began, Start: t0, Cause: causeOf(ctx)}
+	var a Action
 	for {
-		a := x.Step(e)
+		a = Action{}
+		x.stepTo(&e, &a) // Step, without copying the event and the action
 		switch a.Kind {
 		case Start:
 			if p.Abandon {
 				v, e = abandonable(ctx, &p, t0, e, &a, fn)
 			} else {
-				v, e = cooperative(ctx, &p, t0, e, &a, fn)
+				v = cooperative(ctx, &p, t0, &e, &a, fn)
 			}
 			if e.Err != nil || e.Kind != Ended || p.Observer != nil {
 				// A success needs no time: the core ends the call whenever
@@ -175,9 +179,9 @@ func causeOf(ctx context.Context) error {
 	return context.Cause(ctx)
 }
 
-// cooperative runs attempt a.Attempt on the caller's goroutine and reports
-// its end (At is left to the caller).
-func cooperative[T any](ctx context.Context, p *Policy, t0 time.Time, e Event, a *Action, fn func(context.Context) (T, error)) (T, Event) {
+// cooperative runs attempt a.Attempt on the caller's goroutine, started
+// by the event *e, and reports its end in *e (At is left to the caller).
+func cooperative[T any](ctx context.Context, p *Policy, t0 time.Time, e *Event, a *Action, fn func(context.Context) (T, error)) T {
 	actx := ctx
 	if a.Cut != nil {
 		var cancel func()
@@ -185,10 +189,11 @@ func cooperative[T any](ctx context.Context, p *Policy, t0 time.Time, e Event, a
 		defer cancel()
 	}
 	if p.Observer != nil {
-		p.Observer.Observe(e, *a)
+		p.Observer.Observe(*e, *a)
 	}
 	v, err := fn(actx)
-	return v, Event{Kind: Ended, Attempt: a.Attempt, Err: err, Cause: causeOf(ctx)}
+	*e = Event{Kind: Ended, Attempt: a.Attempt, Err: err, Cause: causeOf(ctx)}
+	return v
 }
 
 // attemptContext returns the context of an attempt that a.Cut ends at

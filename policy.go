@@ -134,7 +134,7 @@ func (f ObserverFunc) Observe(e Event, a Action) { f(e, a) }
 // error matching ErrInvalidPolicy that names the field and its value; all
 // of them are joined (see [errors.Join]). The zero Policy is valid.
 func (p Policy) Validate() error {
-	if p.AttemptTimeout >= 0 && p.Deadline >= 0 && p.Pause >= 0 && p.MaxTries >= 0 && p.pauseValid() && p.Budget == nil {
+	if p.valid() {
 		return nil // the common case, without building anything
 	}
 	var errs []error
@@ -154,6 +154,11 @@ func (p Policy) Validate() error {
 		errs = p.Budget.validate(errs)
 	}
 	return errors.Join(errs...)
+}
+
+// valid is the fast path of Validate: true if it has nothing to report.
+func (p *Policy) valid() bool {
+	return p.AttemptTimeout >= 0 && p.Deadline >= 0 && p.Pause >= 0 && p.MaxTries >= 0 && p.pauseValid() && p.Budget == nil
 }
 
 // invalid returns an error matching ErrInvalidPolicy that says what is wrong.
@@ -384,18 +389,26 @@ func (p Policy) Execution() (Execution, error) {
 // Step takes the next event of the call and says what to do next. See
 // DESIGN rules 1-12: they are all decided here.
 func (x *Execution) Step(e Event) Action {
-	from, since := x.phase, x.since
-	x.rand = e.Rand
-	a := x.step(e)
-	if a.Kind != Wait && from != idle {
-		a.Since = since // an attempt or a pause ended here
-	}
+	var a Action
+	x.stepTo(&e, &a)
 	return a
 }
 
-func (x *Execution) step(e Event) Action {
+// stepTo is Step writing its answer to *a, which must be zero. The
+// decisions below all write to *a rather than return an Action: an Action
+// is 72 bytes, and copying it up each level was most of Step's cost.
+func (x *Execution) stepTo(e *Event, a *Action) {
+	from, since := x.phase, x.since
+	x.rand = e.Rand
+	x.step(e, a)
+	if a.Kind != Wait && from != idle {
+		a.Since = since // an attempt or a pause ended here
+	}
+}
+
+func (x *Execution) step(e *Event, a *Action) {
 	if x.phase == done {
-		return Action{}
+		return
 	}
 	if e.At > x.now {
 		x.now = e.At
@@ -406,44 +419,42 @@ func (x *Execution) step(e Event) Action {
 	switch x.phase {
 	case idle:
 		if e.Kind != Began {
-			return Action{}
+			return
 		}
 		if x.cause != nil { // rule 9: ctx already done, fn is never called
-			return x.finish(x.cause)
+			x.finish(x.cause, NoOutcome, a)
+			return
 		}
 		if x.p.Budget != nil {
 			x.t0 = e.Start
 			x.p.Budget.earn(e.Start)
 		}
-		return x.start(1)
+		x.start(1, a)
 	case running:
 		switch {
 		case e.Kind == Ended && e.Attempt == x.n:
-			return x.ended(e.Err)
+			x.ended(e.Err, a)
 		case x.cause != nil && x.p.Abandon:
 			// Rule 9 with Abandon: the call ends now; the attempt is left
 			// behind, and its error (it has none yet) does not replace Last.
-			return x.finish(x.cause).with(Cut)
+			x.finish(x.cause, Cut, a)
 		case e.Kind == Fired && e.Attempt == x.n && x.cut != nil && x.p.Abandon:
 			// Rule 3 with Abandon: the attempt's time is up; stop waiting.
-			return x.failed(x.cut)
+			x.failed(x.cut, a)
 		}
-		// Cooperative: a cancelled attempt ends when fn returns.
-		return Action{}
+		// Else Wait. Cooperative: a cancelled attempt ends when fn returns.
 	case pausing:
 		if x.cause != nil { // rule 9: cancelled during a pause: at once
-			return x.finish(x.cause)
-		}
-		if e.Kind == Fired && e.Attempt == x.n {
-			return x.start(x.n)
+			x.finish(x.cause, NoOutcome, a)
+		} else if e.Kind == Fired && e.Attempt == x.n {
+			x.start(x.n, a)
 		}
 	}
-	return Action{}
 }
 
 // start starts attempt n now. Its context is done at the earliest of its
 // attempt timeout and the call's deadline; a tie is the deadline's (rule 4).
-func (x *Execution) start(n int) Action {
+func (x *Execution) start(n int, a *Action) {
 	x.phase, x.n, x.until, x.cut, x.since = running, n, 0, nil, x.now
 	if x.p.AttemptTimeout > 0 {
 		x.until, x.cut = addSat(x.now, x.p.AttemptTimeout), ErrAttemptTimeout
@@ -451,74 +462,76 @@ func (x *Execution) start(n int) Action {
 	if x.p.Deadline > 0 && (x.cut == nil || x.p.Deadline <= x.until) {
 		x.until, x.cut = x.p.Deadline, ErrDeadline
 	}
-	return Action{Kind: Start, Attempt: n, Until: x.until, Cut: x.cut}
+	a.Kind, a.Attempt, a.Until, a.Cut = Start, n, x.until, x.cut
 }
 
 // ended decides what attempt n's return means.
-func (x *Execution) ended(err error) Action {
-	if err == nil {
+func (x *Execution) ended(err error, a *Action) {
+	switch {
+	case err == nil:
 		x.phase = done
-		return Action{Kind: Finish, Outcome: Succeeded} // rule 1: from any attempt, even late
-	}
-	if x.cause != nil {
-		return x.finish(x.cause).with(Cut) // rule 9: the error only echoes the cancel
-	}
-	if x.cut != nil && x.now >= x.until {
+		a.Kind, a.Outcome = Finish, Succeeded // rule 1: from any attempt, even late
+	case x.cause != nil:
+		x.finish(x.cause, Cut, a) // rule 9: the error only echoes the cancel
+	case x.cut != nil && x.now >= x.until:
 		// Rule 3: an error at or after the attempt's time is up is the cut.
 		// A deadline cut ends the call and keeps Last (rule 4).
-		return x.failed(x.cut)
-	}
-	if x.p.RetryIf == nil || !x.p.RetryIf(err) {
+		x.failed(x.cut, a)
+	case x.p.RetryIf == nil || !x.p.RetryIf(err):
 		x.last = err
-		return x.finish(ErrNotRetryable).with(Rejected) // rule 7
+		x.finish(ErrNotRetryable, Rejected, a) // rule 7
+	default:
+		x.failed(err, a)
 	}
-	return x.failed(err)
 }
 
 // failed handles attempt n's failure with err: an error of fn that
 // RetryIf retries, ErrAttemptTimeout, or ErrDeadline.
-func (x *Execution) failed(err error) Action {
+func (x *Execution) failed(err error, a *Action) {
 	if err == ErrDeadline {
-		return x.finish(ErrDeadline).with(Cut) // rule 4; Last is the previous failure
+		x.finish(ErrDeadline, Cut, a) // rule 4; Last is the previous failure
+		return
 	}
 	x.last = err
 	// Rule 8: MaxTries, then GiveUp, then the pause: unless it reaches
 	// the deadline (rule 5) or the Budget refuses the retry.
 	if x.p.MaxTries > 0 && x.n >= x.p.MaxTries {
-		return x.finish(ErrMaxTries).with(Failed)
+		x.finish(ErrMaxTries, Failed, a)
+		return
 	}
 	if x.p.GiveUp != nil && x.p.GiveUp(err) {
-		return x.finish(ErrGaveUp).with(Failed)
+		x.finish(ErrGaveUp, Failed, a)
+		return
 	}
 	x.pause = x.p.pauseAfter(x.n, x.pause, x.rand, err)
 	next := addSat(x.now, x.pause)
 	if x.p.Deadline > 0 && next >= x.p.Deadline {
-		return x.finish(ErrDeadline).with(Failed) // rule 5: no sleeping into the deadline
+		x.finish(ErrDeadline, Failed, a) // rule 5: no sleeping into the deadline
+		return
 	}
 	if x.p.Budget != nil && !x.p.Budget.spend(x.t0.Add(x.now)) {
-		return x.finish(ErrBudgetExhausted).with(Failed)
+		x.finish(ErrBudgetExhausted, Failed, a)
+		return
 	}
+	a.Outcome = Failed
 	if x.pause == 0 {
-		return x.start(x.n + 1).with(Failed) // rule 6: no pause, no timer
+		x.start(x.n+1, a) // rule 6: no pause, no timer
+		return
 	}
 	x.phase, x.n, x.until, x.cut, x.since = pausing, x.n+1, next, nil, x.now
-	return Action{Kind: Pause, Attempt: x.n, Until: next, Outcome: Failed}
+	a.Kind, a.Attempt, a.Until = Pause, x.n, next
 }
 
-// finish ends the call without success.
-func (x *Execution) finish(reason error) Action {
+// finish ends the call without success; o is what the event's attempt
+// came to, if it ended one.
+func (x *Execution) finish(reason error, o Outcome, a *Action) {
 	attempts := x.n
 	if x.phase == pausing {
 		attempts-- // the attempt the pause led to never started
 	}
 	x.phase = done
-	return Action{Kind: Finish, Err: &Error{Reason: reason, Last: x.last, Attempts: attempts, Elapsed: x.now}}
-}
-
-// with returns a with its Outcome set to o.
-func (a Action) with(o Outcome) Action {
-	a.Outcome = o
-	return a
+	a.Kind, a.Outcome = Finish, o
+	a.Err = &Error{Reason: reason, Last: x.last, Attempts: attempts, Elapsed: x.now}
 }
 
 // addSat returns a+b for non-negative durations, saturating instead of
