@@ -52,9 +52,11 @@ import (
 // error at once, without calling fn. Do is safe for concurrent use; calls
 // share nothing but p.
 //
-// Cost: on success at the first try, with no time limit, Do adds two clock
-// reads to the call of fn and allocates nothing. An attempt timeout or a
-// deadline adds what context.WithDeadline costs.
+// Cost: on success at the first try, with no time limit, Do adds one
+// clock read to the call of fn (for the Elapsed a failure would report)
+// and allocates nothing; each failure adds a clock read. An attempt
+// timeout or a deadline adds what context.WithDeadline costs, a pause what
+// a timer costs.
 func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if fn == nil {
@@ -91,7 +93,7 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 			if e.Err != nil || e.Kind != Ended || p.Observer != nil {
 				// A success needs no time: the core ends the call whenever
 				// it arrives (see Event.At), so only an Observer wants it.
-				e.At = clk.Now().Sub(t0)
+				e.At = since(clk, t0)
 			}
 			e.Rand = rnd.next()
 		case Pause:
@@ -298,15 +300,15 @@ func abandonable[T any](ctx context.Context, p *Policy, t0 time.Time, e Event, a
 // pause waits until a.Until for the pause to end, or for ctx, and reports
 // which came first.
 func pause(ctx context.Context, p *Policy, clk Clock, t0 time.Time, e Event, a *Action) Event {
-	t := clk.NewTimer(a.Until - clk.Now().Sub(t0))
+	t := clk.NewTimer(a.Until - since(clk, t0))
 	defer t.Stop()
 	if p.Observer != nil {
 		p.Observer.Observe(e, *a)
 	}
 	select {
 	case <-t.Chan():
-		return Event{Kind: Fired, Attempt: a.Attempt, At: clk.Now().Sub(t0), Cause: causeOf(ctx)}
+		return Event{Kind: Fired, Attempt: a.Attempt, At: since(clk, t0), Cause: causeOf(ctx)}
 	case <-ctx.Done():
-		return Event{Kind: Canceled, At: clk.Now().Sub(t0), Cause: context.Cause(ctx)}
+		return Event{Kind: Canceled, At: since(clk, t0), Cause: context.Cause(ctx)}
 	}
 }

@@ -34,6 +34,16 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
+// since returns the time since t0 on clk. On the system clock it reads the
+// monotonic clock only (time.Since), which costs about half of Now: the
+// executor reads the time after every attempt that fails and every pause.
+func since(clk Clock, t0 time.Time) time.Duration {
+	if _, ok := clk.(systemClock); ok {
+		return time.Since(t0)
+	}
+	return clk.Now().Sub(t0)
+}
+
 func (systemClock) NewTimer(d time.Duration) clockwork.Timer {
 	return systemTimer{time.NewTimer(d)}
 }
