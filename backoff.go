@@ -77,6 +77,12 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 		rnd.init(p.Rand)
 	}
 	t0 := clk.Now()
+	// Without a time limit, an Observer, a Budget or Abandon, no decision
+	// of the core depends on when an attempt ends: only the pauses take
+	// time it can see. Then the executor does not read the clock after
+	// each failure, and keeps the core's time at the sum of the pauses;
+	// it reads the clock once more, for the Elapsed of a failed call.
+	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && p.Observer == nil && p.Budget == nil && !p.Abandon
 	var v T
 	e := Event{Kind: Began, Start: t0, Cause: causeOf(ctx)}
 	var a Action
@@ -85,24 +91,31 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 		x.stepTo(&e, &a) // Step, without copying the event and the action
 		switch a.Kind {
 		case Start:
+			at := e.At
 			if p.Abandon {
 				v, e = abandonable(ctx, &p, t0, e, &a, fn)
 			} else {
 				v = cooperative(ctx, &p, t0, &e, &a, fn)
 			}
-			if e.Err != nil || e.Kind != Ended || p.Observer != nil {
+			switch {
+			case timeless:
+				e.At = at
+			case e.Err != nil || e.Kind != Ended || p.Observer != nil:
 				// A success needs no time: the core ends the call whenever
 				// it arrives (see Event.At), so only an Observer wants it.
 				e.At = since(clk, t0)
 			}
 			e.Rand = rnd.next()
 		case Pause:
-			e = pause(ctx, &p, clk, t0, e, &a)
+			e = pause(ctx, &p, clk, t0, e, &a, timeless)
 		case Finish:
 			if p.Observer != nil {
 				p.Observer.Observe(e, a)
 			}
 			if a.Err != nil {
+				if timeless {
+					a.Err.(*Error).Elapsed = since(clk, t0)
+				}
 				return zero, a.Err
 			}
 			return v, nil
@@ -298,17 +311,29 @@ func abandonable[T any](ctx context.Context, p *Policy, t0 time.Time, e Event, a
 }
 
 // pause waits until a.Until for the pause to end, or for ctx, and reports
-// which came first.
-func pause(ctx context.Context, p *Policy, clk Clock, t0 time.Time, e Event, a *Action) Event {
-	t := clk.NewTimer(a.Until - since(clk, t0))
+// which came first. A timeless call (see Do) reports the core's own times
+// instead of reading the clock.
+func pause(ctx context.Context, p *Policy, clk Clock, t0 time.Time, e Event, a *Action, timeless bool) Event {
+	now := e.At
+	if !timeless {
+		now = since(clk, t0)
+	}
+	t := clk.NewTimer(a.Until - now)
 	defer t.Stop()
 	if p.Observer != nil {
 		p.Observer.Observe(e, *a)
 	}
 	select {
 	case <-t.Chan():
-		return Event{Kind: Fired, Attempt: a.Attempt, At: since(clk, t0), Cause: causeOf(ctx)}
+		now = a.Until
+		if !timeless {
+			now = since(clk, t0)
+		}
+		return Event{Kind: Fired, Attempt: a.Attempt, At: now, Cause: causeOf(ctx)}
 	case <-ctx.Done():
-		return Event{Kind: Canceled, At: since(clk, t0), Cause: context.Cause(ctx)}
+		if !timeless {
+			now = since(clk, t0)
+		}
+		return Event{Kind: Canceled, At: now, Cause: context.Cause(ctx)}
 	}
 }
