@@ -76,13 +76,13 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	if p.Jitter != NoJitter {
 		rnd.init(p.Rand)
 	}
-	t0 := clk.Now()
 	// Without a time limit, an Observer, a Budget or Abandon, no decision
 	// of the core depends on when an attempt ends: only the pauses take
 	// time it can see. Then the executor does not read the clock after
 	// each failure, and keeps the core's time at the sum of the pauses;
 	// it reads the clock once more, for the Elapsed of a failed call.
 	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && p.Observer == nil && p.Budget == nil && !p.Abandon
+	t0 := start(clk, timeless)
 	var v T
 	e := Event{Kind: Began, Start: t0, Cause: causeOf(ctx)}
 	var a Action
