@@ -152,3 +152,40 @@ func TestBudget_share(t *testing.T) {
 		}
 	})
 }
+
+// FuzzBudget runs a Budget of any valid numbers through any history of
+// calls and retries at any times, going back included: the bucket never
+// holds less than nothing or more than Burst, and a retry is allowed iff
+// a whole token was there.
+func FuzzBudget(f *testing.F) {
+	f.Add(0.1, 1.0, 10, []byte{0, 1, 2, 255, 128, 7})
+	f.Add(math.MaxFloat64, math.SmallestNonzeroFloat64, maxBurst, []byte{255, 255, 0, 0})
+	f.Fuzz(func(t *testing.T, ratio, perSecond float64, burst int, history []byte) {
+		b := &Budget{Ratio: ratio, PerSecond: perSecond, Burst: burst}
+		if (Policy{Budget: b}).Validate() != nil {
+			return
+		}
+		full := int64(burst) * tokenUnit
+		now := time.Duration(0)
+		for i, op := range history {
+			// The low bits move the time (back, too), the top bit picks the op.
+			now += time.Duration(int8(op<<1)) * time.Duration(1+i) * 37 * time.Millisecond
+			before := b.tokens
+			if op&0x80 != 0 {
+				b.earn(at(now))
+			} else {
+				ok := b.spend(at(now))
+				refilled := b.tokens
+				if ok {
+					refilled += tokenUnit
+				}
+				if ok != (refilled >= tokenUnit) || (b.begun && i > 0 && refilled < before) {
+					t.Fatalf("op %d at %v: spend = %v with %d units before it and %d after a refill", i, now, ok, before, refilled)
+				}
+			}
+			if b.tokens < 0 || b.tokens > full {
+				t.Fatalf("op %d at %v: %d units, want 0 to %d", i, now, b.tokens, full)
+			}
+		}
+	})
+}
