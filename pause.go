@@ -71,6 +71,13 @@ type hinter interface {
 
 // hintOf returns the delay hint err carries (0 if none, or a negative one).
 func hintOf(err error) time.Duration {
+	switch err.(type) {
+	case hinter, interface{ Unwrap() error }, interface{ Unwrap() []error }, interface{ As(any) bool }:
+	default:
+		// Nothing errors.AsType could find a hint in (the common case):
+		// not a hint, and wraps nothing, and has no As method.
+		return 0
+	}
 	if h, ok := errors.AsType[hinter](err); ok {
 		return max(h.RetryAfter(), 0)
 	}

@@ -3,6 +3,7 @@ package backoff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -221,4 +222,36 @@ func TestDo_jitterOwnSource(t *testing.T) {
 			t.Errorf("8 calls paused alike: %v", seen)
 		}
 	})
+}
+
+// asHint is an error that is no hint and wraps none, but whose As method
+// makes one: errors.As finds hints that way too, so hintOf must.
+type asHint struct{}
+
+func (asHint) Error() string { return "as" }
+func (asHint) As(target any) bool {
+	if h, ok := target.(*hinter); ok {
+		*h = RetryAfter(errPlain, 3*ms).(hinter)
+		return true
+	}
+	return false
+}
+
+func TestHintOf(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want time.Duration
+	}{
+		{"a plain error", errPlain, 0},
+		{"nil", nil, 0},
+		{"a hint", RetryAfter(errPlain, ms), ms},
+		{"wrapped by fmt.Errorf", fmt.Errorf("get: %w", RetryAfter(errPlain, 2*ms)), 2 * ms},
+		{"joined", errors.Join(errPlain, RetryAfter(errPlain, 4*ms)), 4 * ms},
+		{"by an As method", asHint{}, 3 * ms},
+	} {
+		if got := hintOf(tc.err); got != tc.want {
+			t.Errorf("%s: hintOf = %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
