@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/timebound/backoff"
 )
 
@@ -101,4 +102,26 @@ func TestDo_budgetOrder(t *testing.T) {
 			t.Errorf("after the refusals: %d attempts, err %v; want 2 attempts (the token unspent), then the budget exhausted", n, err)
 		}
 	})
+}
+
+// TestDo_budgetOnPolicyClock: the time that earns tokens is the policy's
+// clock's, here a fake one that only moves when the test says.
+func TestDo_budgetOnPolicyClock(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC))
+	p := backoff.Policy{MaxTries: 3, RetryIf: backoff.AnyError, Clock: clock,
+		Budget: &backoff.Budget{PerSecond: 1, Burst: 1}}
+	attempts := func() int {
+		n := 0
+		backoff.Run(context.Background(), p, func(context.Context) error { n++; return errDown })
+		return n
+	}
+	for i, want := range []struct {
+		advance  time.Duration
+		attempts int
+	}{{0, 2}, {0, 1}, {999 * time.Millisecond, 1}, {time.Millisecond, 2}, {time.Hour, 2}, {0, 1}} {
+		clock.Advance(want.advance)
+		if got := attempts(); got != want.attempts {
+			t.Errorf("call %d, after %v more: %d attempts, want %d", i+1, want.advance, got, want.attempts)
+		}
+	}
 }
