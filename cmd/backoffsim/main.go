@@ -1,13 +1,17 @@
 // Command backoffsim simulates a call of backoff.Do in virtual time and
 // shows it: a timeline in the terminal, a trace to replay, a picture, and
 // a check of every rule. A scenario (JSON) gives the policy's numbers and
-// a script for the attempts; see package sim.
+// a script for the attempts; see package sim. It also simulates a load:
+// many calls against a dependency that fails, with and without a retry
+// budget, to show what retries multiply the dependency's load by.
 //
 //	backoffsim                      simulate the built-in example
 //	backoffsim run FILE.json [-trace OUT.jsonl] [-svg OUT.svg]
 //	backoffsim check FILE.json      check every rule on the simulated call
 //	backoffsim replay TRACE.jsonl   re-simulate a trace, report any difference
 //	backoffsim default              print the built-in scenario, to edit
+//	backoffsim load [NAME|FILE.json] [-svg OUT.svg] [-json]
+//	                                simulate a load: an example or a file
 //
 // Exit status: 0 all went well; 1 the replay differs or a rule is broken;
 // 2 a bad command line, or a file that cannot be read or written.
@@ -43,6 +47,15 @@ Usage:
   backoffsim replay TRACE.jsonl  re-simulate a trace; show the first step
                                  that differs, if one does
   backoffsim default             print the built-in scenario, to edit
+  backoffsim load [NAME|FILE.json] [-svg OUT.svg] [-json]
+                                 simulate a load: many calls against a
+                                 dependency that fails, with and without
+                                 a retry budget; show the attempts per
+                                 call and the success rate over time, and
+                                 write a picture. NAME is an example:
+                                 retry-budget (the default) or
+                                 retry-storm. -json prints the load
+                                 instead, to edit
   backoffsim help                show this
 
 FILE "-" is standard input. Exit status: 0 all went well; 1 the replay
@@ -58,6 +71,13 @@ A scenario is JSON; durations are strings such as "150ms":
   outcome:   ok, retryable, not-retryable, give-up or hang
   on_cancel: at-once (the default), late (after "late"), or ignore
 Attempts past the list repeat its last entry. Leave a limit out for none.
+
+A load is JSON too: calls, every (between arrivals), takes (each
+attempt), down (from, to: the dependency fails every attempt then),
+fail_rate and seed (it fails at random otherwise), bucket (the report's
+grain), budget (ratio, per_second, burst), and the policy's numbers as
+in a scenario, with growth, max_pause and jitter (none, full, equal,
+decorrelated). 'backoffsim load -json' prints an example.
 `
 
 // check is the oracle the check command applies (a test replaces it).
@@ -84,6 +104,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return c.replay(args)
 	case "default":
 		return c.printDefault(args)
+	case "load":
+		return c.load(args)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -115,6 +137,12 @@ func (c *cli) fail(cmd, format string, args ...any) int {
 // and returns the positional ones. It returns ok == false with the exit
 // status when there is nothing more to do (help asked, or a bad flag).
 func (c *cli) parse(cmd string, fs *flag.FlagSet, args []string, want int, what string) (pos []string, status int, ok bool) {
+	return c.parseRange(cmd, fs, args, want, want, what)
+}
+
+// parseRange is parse for a command that takes from least to most
+// positional arguments.
+func (c *cli) parseRange(cmd string, fs *flag.FlagSet, args []string, least, most int, what string) (pos []string, status int, ok bool) {
 	fs.SetOutput(io.Discard)
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -131,10 +159,10 @@ func (c *cli) parse(cmd string, fs *flag.FlagSet, args []string, want int, what 
 		pos, args = append(pos, args[0]), args[1:]
 	}
 	switch {
-	case len(pos) < want:
+	case len(pos) < least:
 		return nil, c.usageError(cmd, "want %s", what), false
-	case len(pos) > want:
-		return nil, c.usageError(cmd, "want only %s; got also %q", what, pos[want:]), false
+	case len(pos) > most:
+		return nil, c.usageError(cmd, "want only %s; got also %q", what, pos[most:]), false
 	}
 	return pos, 0, true
 }
@@ -295,5 +323,60 @@ func (c *cli) printDefault(args []string) int {
 		return status
 	}
 	c.stdout.Write(defaultScenario)
+	return 0
+}
+
+// defaultLoad is the example load simulates with no argument: a storm,
+// and the budget stopping it.
+const defaultLoad = "retry-budget"
+
+func (c *cli) load(args []string) int {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	svgPath := fs.String("svg", "", "write the picture (SVG) to this file")
+	printJSON := fs.Bool("json", false, "print the load (JSON) instead of simulating it")
+	pos, status, ok := c.parseRange("load", fs, args, 0, 1,
+		"an example's name ("+strings.Join(sim.LoadExamples(), ", ")+") or a load file (FILE.json, or - for standard input)")
+	if !ok {
+		return status
+	}
+	name := defaultLoad
+	if len(pos) > 0 {
+		name = pos[0]
+	}
+	var b []byte
+	var err error
+	if name == "-" || strings.HasSuffix(name, ".json") || strings.ContainsAny(name, `/\`) {
+		b, err = c.read(name)
+	} else {
+		b, err = sim.LoadExample(name)
+	}
+	if err != nil {
+		return c.fail("load", "%v", err)
+	}
+	l, err := sim.ParseLoad(b)
+	if err != nil {
+		return c.fail("load", "%s: %v", displayName(name), indentLines(err.Error()))
+	}
+	if *printJSON {
+		c.stdout.Write(b)
+		return 0
+	}
+	r, err := sim.RunLoad(l)
+	if err != nil {
+		return c.fail("load", "%s: %v", displayName(name), err)
+	}
+	if err := sim.LoadTable(c.stdout, r); err != nil {
+		return c.fail("load", "%v", err)
+	}
+	if *svgPath != "" {
+		var out bytes.Buffer
+		if err := sim.LoadSVG(&out, r); err != nil {
+			return c.fail("load", "picture: %v", err)
+		}
+		if err := os.WriteFile(*svgPath, out.Bytes(), 0o644); err != nil {
+			return c.fail("load", "cannot write the picture: %v", err)
+		}
+		fmt.Fprintf(c.stdout, "wrote the picture to %s\n", *svgPath)
+	}
 	return 0
 }

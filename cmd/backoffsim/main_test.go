@@ -14,7 +14,7 @@ import (
 	"github.com/timebound/backoff/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/default.golden from the program's output")
+var update = flag.Bool("update", false, "rewrite testdata/default.golden and testdata/load.golden from the program's output")
 
 // result is what one run of the program gave.
 type result struct {
@@ -311,9 +311,10 @@ func TestBadInput(t *testing.T) {
 // TestHelp: help goes to stdout with exit 0, fits an 80-column terminal,
 // and its example scenario is a valid one.
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"run", "-h"}, {"check", "-help"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"run", "-h"}, {"check", "-help"}, {"load", "-h"}} {
 		r := runCLI(t, "", args...)
-		r.want(t, 0, []string{"Usage:", "backoffsim run FILE.json", "backoffsim replay TRACE.jsonl", "backoffsim check FILE.json"}, nil)
+		r.want(t, 0, []string{"Usage:", "backoffsim run FILE.json", "backoffsim replay TRACE.jsonl", "backoffsim check FILE.json",
+			"backoffsim load [NAME|FILE.json]"}, nil)
 	}
 	for _, l := range strings.Split(usage, "\n") {
 		if len(l) > 79 {
@@ -327,5 +328,127 @@ func TestHelp(t *testing.T) {
 	}
 	if _, err := sim.Run(sc); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A small load, worked out by hand in package sim's TestRunLoad_small.
+const loadJSON = `{"name": "small", "calls": 3, "every": "100ms", "takes": "10ms",
+ "down": {"from": "0s", "to": "150ms"}, "pause": "50ms", "max_tries": 3,
+ "budget": {"ratio": 0.5, "burst": 1}, "bucket": "100ms"}`
+
+// TestLoad runs "load" with no argument (the retry-budget example) and
+// compares its output with testdata/load.golden (go test -update
+// rewrites it); with a name, a file and standard input; and writes the
+// picture.
+func TestLoad(t *testing.T) {
+	r := runCLI(t, "", "load")
+	r.want(t, 0, nil, nil)
+	if r.stderr != "" {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	golden := filepath.Join("testdata", "load.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if r.stdout != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", golden, r.stdout, want)
+	}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if len(l) > sim.TimelineWidth {
+			t.Errorf("line of %d columns: %q", len(l), l)
+		}
+	}
+	// The same as the example by name.
+	if byName := runCLI(t, "", "load", "retry-budget"); byName.stdout != r.stdout || byName.code != 0 {
+		t.Errorf("load retry-budget differs from load")
+	}
+
+	// The storm: one run, no budget.
+	runCLI(t, "", "load", "retry-storm").want(t, 0, []string{
+		"load        retry-storm",
+		"without the budget",
+		"  total   1000      2168     1168        744        256         0       0           2.17    74.4%",
+	}, nil)
+	if r := runCLI(t, "", "load", "retry-storm"); strings.Contains(r.stdout, "with the budget") {
+		t.Errorf("the storm has a run with a budget:\n%s", r.stdout)
+	}
+
+	// A file, with the picture; flags before and after it; standard input.
+	path := writeFile(t, "small.json", loadJSON)
+	svg := filepath.Join(t.TempDir(), "load.svg")
+	small := []string{
+		"load        small",
+		"  total      3         6        3          2          1         0       0           2.00    66.7%",
+		"  total      3         4        1          1          0         0       2           1.33    33.3%",
+	}
+	for _, args := range [][]string{{"load", path, "-svg", svg}, {"load", "-svg=" + svg, path}} {
+		os.Remove(svg)
+		runCLI(t, "", args...).want(t, 0, append(small, "wrote the picture to "+svg), nil)
+		b, err := os.ReadFile(svg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wellFormedSVG(t, b)
+	}
+	runCLI(t, loadJSON, "load", "-").want(t, 0, small, nil)
+}
+
+// TestLoad_json: "load -json" prints an example's load, which "load"
+// reads back; the default is retry-budget.
+func TestLoad_json(t *testing.T) {
+	for _, name := range sim.LoadExamples() {
+		r := runCLI(t, "", "load", name, "-json")
+		r.want(t, 0, []string{`"name": "` + name + `"`}, nil)
+		want, err := sim.LoadExample(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.stdout != string(want) {
+			t.Errorf("load %s -json printed\n%s\nwant\n%s", name, r.stdout, want)
+		}
+		path := writeFile(t, name+".json", r.stdout)
+		if a, b := runCLI(t, "", "load", path), runCLI(t, "", "load", name); a.code != 0 || a.stdout != b.stdout {
+			t.Errorf("load %s and load of its JSON differ:\n%s\n%s", name, a.stdout+a.stderr, b.stdout)
+		}
+	}
+	runCLI(t, "", "load", "-json").want(t, 0, []string{`"name": "retry-budget"`}, nil)
+}
+
+// TestLoad_badInput: bad command lines and loads exit 2 with a message on
+// stderr saying what is wrong.
+func TestLoad_badInput(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.json")
+	unknown := writeFile(t, "unknown.json", `{"calls": 1, "max_tries": 1, "bucket": "1s", "rate": 3}`)
+	invalid := writeFile(t, "invalid.json", `{"calls": 0, "fail_rate": 2, "max_tries": 1, "bucket": "1s"}`)
+	tooLong := writeFile(t, "long.json", `{"calls": 1, "takes": "10ms", "fail_rate": 1, "max_tries": 200, "bucket": "1ms"}`)
+	load := writeFile(t, "small.json", loadJSON)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no such example", []string{"load", "storm"}, []string{`no example "storm"`, "retry-budget, retry-storm"}},
+		{"two loads", []string{"load", "retry-storm", "retry-budget"}, []string{`got also ["retry-budget"]`}},
+		{"an unknown flag", []string{"load", "-trace", "x"}, []string{"flag provided but not defined: -trace"}},
+		{"a missing file", []string{"load", missing}, []string{"missing.json", "no such file"}},
+		{"an unknown field", []string{"load", unknown}, []string{"unknown.json", `unknown field "rate"`}},
+		{"an invalid load", []string{"load", invalid}, []string{"calls is 0", "fail_rate is 2"}},
+		{"a run too long for its buckets", []string{"load", tooLong}, []string{"more than 1000 buckets"}},
+		{"an unwritable picture", []string{"load", load, "-svg", filepath.Join(dir, "no-such-dir", "x.svg")}, []string{"cannot write the picture"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, "", tc.args...)
+			r.want(t, 2, nil, tc.want)
+			if r.stdout != "" && !strings.Contains(tc.name, "unwritable") {
+				t.Errorf("stdout: %s", r.stdout)
+			}
+		})
 	}
 }

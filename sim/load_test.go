@@ -1,0 +1,690 @@
+package sim_test
+
+// Loads: hand-computed runs, the examples' golden reports, strict
+// decoding, determinism and the picture.
+//
+//	go test ./sim -run TestLoadExamples -update
+//
+// rewrites testdata/load/<name>.golden from the simulator. Review the diff:
+// TestLoadExamples also holds, by hand, the numbers that show each
+// example does what it is for.
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim"
+)
+
+// The -update flag is defined here unless another test file of the binary
+// defined it first, in which case both share it.
+var _ = func() bool {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files in testdata from the simulator")
+	}
+	return true
+}()
+
+func loadUpdating() bool {
+	v, _ := flag.Lookup("update").Value.(flag.Getter).Get().(bool)
+	return v
+}
+
+const loadTick = time.Millisecond
+
+func parseLoad(t *testing.T, s string) sim.Load {
+	t.Helper()
+	l, err := sim.ParseLoad([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func runLoad(t *testing.T, l sim.Load) *sim.LoadReport {
+	t.Helper()
+	r, err := sim.RunLoad(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// loadCounts builds LoadCounts from calls, attempts, retries, succeeded, max
+// tries, deadline, budget.
+func loadCounts(c ...int) sim.LoadCounts {
+	return sim.LoadCounts{Calls: c[0], Attempts: c[1], Retries: c[2], Succeeded: c[3], MaxTries: c[4], Deadline: c[5], Budget: c[6]}
+}
+
+// wantLoadRun fails the test unless run has these buckets (from 0, one
+// bucket apart), total, end, and phases (nil: none).
+func wantLoadRun(t *testing.T, what string, run *sim.LoadRun, bucket, end time.Duration, total sim.LoadCounts, buckets []sim.LoadCounts, phases []sim.LoadPhase) {
+	t.Helper()
+	var got []sim.LoadCounts
+	for i, b := range run.Buckets {
+		if b.From != time.Duration(i)*bucket {
+			t.Errorf("%s: bucket %d is from %v, want %v", what, i, b.From, time.Duration(i)*bucket)
+		}
+		got = append(got, b.LoadCounts)
+	}
+	if !slices.Equal(got, buckets) {
+		t.Errorf("%s: buckets\n %+v\nwant\n %+v", what, got, buckets)
+	}
+	if run.Total != total {
+		t.Errorf("%s: total %+v, want %+v", what, run.Total, total)
+	}
+	if run.End != end {
+		t.Errorf("%s: end %v, want %v", what, run.End, end)
+	}
+	if !reflect.DeepEqual(run.Phases, phases) {
+		t.Errorf("%s: phases\n %+v\nwant\n %+v", what, run.Phases, phases)
+	}
+}
+
+// smallLoad is worked out by hand in TestRunLoad_small.
+const smallLoad = `{"name": "small", "calls": 3, "every": "100ms", "takes": "10ms",
+ "down": {"from": "0s", "to": "150ms"}, "pause": "50ms", "max_tries": 3,
+ "budget": {"ratio": 0.5, "burst": 1}, "bucket": "100ms"}`
+
+// TestRunLoad_small: three calls, 100ms apart, against a dependency down
+// until 150ms; each attempt takes 10ms, 50ms pauses, three tries.
+//
+// Without the budget: call 0 tries at 0, 60 and 120ms (all down) and ends
+// at 130ms (max tries); call 1 fails at 100ms and succeeds at 160ms (ends
+// at 170ms); call 2 succeeds at 200ms (ends at 210ms).
+//
+// With the budget (ratio 0.5, burst 1, full at first): call 0 spends the
+// one token on its retry at 10ms; its second failure, at 70ms, finds none
+// (ErrBudgetExhausted). Call 1 brings 0.5 at 100ms: not enough for its
+// retry at 110ms. Call 2 brings the bucket to 1 and succeeds at once.
+func TestRunLoad_small(t *testing.T) {
+	r := runLoad(t, parseLoad(t, smallLoad))
+	if len(r.Runs) != 2 || r.Runs[0].Budget || !r.Runs[1].Budget {
+		t.Fatalf("%d runs; want one without the budget, then one with it", len(r.Runs))
+	}
+	during := func(c sim.LoadCounts) sim.LoadPhase {
+		return sim.LoadPhase{Name: "during the outage", From: 0, To: 150 * loadTick, LoadCounts: c}
+	}
+	after := func(c sim.LoadCounts) sim.LoadPhase {
+		return sim.LoadPhase{Name: "after the outage", From: 150 * loadTick, To: sim.LoadForever, LoadCounts: c}
+	}
+	wantLoadRun(t, "without the budget", r.Runs[0], 100*loadTick, 210*loadTick,
+		loadCounts(3, 6, 3, 2, 1, 0, 0),
+		[]sim.LoadCounts{loadCounts(1, 2, 2, 0, 0, 0, 0), loadCounts(1, 3, 1, 1, 1, 0, 0), loadCounts(1, 1, 0, 1, 0, 0, 0)},
+		[]sim.LoadPhase{during(loadCounts(2, 4, 3, 0, 1, 0, 0)), after(loadCounts(1, 2, 0, 2, 0, 0, 0))})
+	wantLoadRun(t, "with the budget", r.Runs[1], 100*loadTick, 210*loadTick,
+		loadCounts(3, 4, 1, 1, 0, 0, 2),
+		[]sim.LoadCounts{loadCounts(1, 2, 1, 0, 0, 0, 1), loadCounts(1, 1, 0, 0, 0, 0, 1), loadCounts(1, 1, 0, 1, 0, 0, 0)},
+		[]sim.LoadPhase{during(loadCounts(2, 3, 1, 0, 0, 0, 2)), after(loadCounts(1, 1, 0, 1, 0, 0, 0))})
+
+	// The table, whole.
+	var b strings.Builder
+	if err := sim.LoadTable(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	want := `load        small
+calls       3, one every 100ms (the last at 200ms)
+dependency  answers after 10ms; down from 0s to 150ms (every attempt that starts then fails);
+            otherwise never fails
+policy      no attempt timeout, no deadline, pause 50ms, max tries 3; every failure retried
+budget      ratio 0.5, 0 per second, burst 1 (shared by all calls; run with and without it)
+counted     per 100ms, each thing when it happened: calls begun, attempts started, retries decided,
+            and the calls that ended, by how
+
+without the budget
+   from  calls  attempts  retries  succeeded  max tries  deadline  budget  attempts/call  success
+     0s      1         2        2          0          0         0       0           2.00        -
+  100ms      1         3        1          1          1         0       0           3.00    50.0%
+  200ms      1         1        0          1          0         0       0           1.00   100.0%
+  total      3         6        3          2          1         0       0           2.00    66.7%
+  the last call ended at 210ms
+
+with the budget
+   from  calls  attempts  retries  succeeded  max tries  deadline  budget  attempts/call  success
+     0s      1         2        1          0          0         0       1           2.00     0.0%
+  100ms      1         1        0          0          0         0       1           1.00     0.0%
+  200ms      1         1        0          1          0         0       0           1.00   100.0%
+  total      3         4        1          1          0         0       2           1.33    33.3%
+  the last call ended at 210ms
+
+summary                                             without the budget     with the budget
+  whole run                        calls begun                       3                   3
+                                   attempts                          6                   4
+                                   attempts/call                  2.00                1.33
+                                   success                       66.7%               33.3%
+  during the outage (0s to 150ms)  calls begun                       2                   2
+                                   attempts                          4                   3
+                                   attempts/call                  2.00                1.50
+                                   success                        0.0%                0.0%
+  after the outage (from 150ms)    calls begun                       1                   1
+                                   attempts                          2                   1
+                                   attempts/call                  2.00                1.00
+                                   success                      100.0%              100.0%
+`
+	if b.String() != want {
+		t.Errorf("LoadTable:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// TestRunLoad_cuts: an attempt takes 300ms, but its timeout is 200ms and
+// the deadline 500ms, with no pause and no max tries: attempts at 0,
+// 200ms (both cut by their timeout, and retried) and 400ms (cut by the
+// deadline at 500ms: the call ends with ErrDeadline, Last the timeout).
+func TestRunLoad_cuts(t *testing.T) {
+	l := parseLoad(t, `{"calls": 2, "every": "1s", "takes": "300ms", "attempt_timeout": "200ms",
+		"deadline": "500ms", "bucket": "1s"}`)
+	var ends []string
+	run, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) {
+		if s.Action.Kind == backoff.Finish {
+			var be *backoff.Error
+			errors.As(s.Action.Err, &be)
+			ends = append(ends, s.At().String()+" "+be.Reason.Error()+" / "+be.Last.Error())
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLoadRun(t, "run", run, time.Second, 1500*loadTick, loadCounts(2, 6, 4, 0, 0, 2, 0),
+		[]sim.LoadCounts{loadCounts(1, 3, 2, 0, 0, 1, 0), loadCounts(1, 3, 2, 0, 0, 1, 0)}, nil)
+	want := []string{
+		"500ms backoff: deadline exceeded / backoff: attempt timed out",
+		"1.5s backoff: deadline exceeded / backoff: attempt timed out",
+	}
+	if !slices.Equal(ends, want) {
+		t.Errorf("calls ended %q, want %q", ends, want)
+	}
+
+	// An answer at the very instant of the cut is the answer (as the
+	// simulator of one call has it): a success succeeds; a failure is
+	// the timeout's.
+	for _, tc := range []struct {
+		failRate string
+		want     sim.LoadCounts
+	}{{"0", loadCounts(1, 1, 0, 1, 0, 0, 0)}, {"1", loadCounts(1, 1, 0, 0, 1, 0, 0)}} {
+		l := parseLoad(t, `{"calls": 1, "takes": "200ms", "attempt_timeout": "200ms", "max_tries": 1,
+			"fail_rate": `+tc.failRate+`, "bucket": "1s"}`)
+		var last error
+		run, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) {
+			var be *backoff.Error
+			if errors.As(s.Action.Err, &be) {
+				last = be.Last
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Total != tc.want || run.End != 200*loadTick {
+			t.Errorf("fail_rate %s: total %+v, end %v; want %+v, 200ms", tc.failRate, run.Total, run.End, tc.want)
+		}
+		if tc.failRate == "1" && last != backoff.ErrAttemptTimeout {
+			t.Errorf("fail_rate 1: Last is %v, want ErrAttemptTimeout", last)
+		}
+	}
+}
+
+// TestRunLoad_events: each call begins at its arrival, with Start on the
+// load's epoch; the events are the executor's (an attempt's end, a
+// pause's end), and with a jitter each attempt's end carries the next
+// number of the call's own PCG (seed, 2n+1): the pause after call 0's
+// first failure is uniform(that number, 100ms).
+func TestRunLoad_events(t *testing.T) {
+	l := parseLoad(t, `{"calls": 4, "every": "250ms", "takes": "5ms", "fail_rate": 1, "seed": 42,
+		"pause": "100ms", "jitter": "full", "max_tries": 2, "bucket": "1s"}`)
+	var steps []sim.LoadStep
+	run, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) { steps = append(steps, s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Total != loadCounts(4, 8, 4, 0, 4, 0, 0) {
+		t.Errorf("total %+v", run.Total)
+	}
+	var kinds []string
+	for _, s := range steps {
+		if s.Call == 0 {
+			kinds = append(kinds, s.Event.Kind.String()+">"+s.Action.Kind.String())
+		}
+		if s.Arrival != time.Duration(s.Call)*250*loadTick {
+			t.Errorf("call %d arrived at %v", s.Call, s.Arrival)
+		}
+		switch s.Event.Kind {
+		case backoff.Began:
+			if s.Event.At != 0 || !s.Event.Start.Equal(sim.LoadEpoch.Add(s.Arrival)) {
+				t.Errorf("call %d began at %v, Start %v", s.Call, s.Event.At, s.Event.Start)
+			}
+		case backoff.Ended:
+			r := rand.NewPCG(42, 2*uint64(s.Call)+1)
+			want := r.Uint64()
+			if s.Event.Attempt == 2 {
+				want = r.Uint64()
+			}
+			if s.Event.Rand != want {
+				t.Errorf("call %d attempt %d ended with Rand %d, want %d", s.Call, s.Event.Attempt, s.Event.Rand, want)
+			}
+		}
+	}
+	if want := []string{"began>start", "ended>pause", "fired>start", "ended>finish"}; !slices.Equal(kinds, want) {
+		t.Errorf("call 0's steps %q, want %q", kinds, want)
+	}
+	hi, _ := bits.Mul64(rand.NewPCG(42, 1).Uint64(), uint64(100*loadTick)+1)
+	if got := steps[1].Action.Until - steps[1].Event.At; steps[1].Call != 0 || got != time.Duration(hi) {
+		t.Errorf("call 0's first pause lasts %v, want %v", got, time.Duration(hi))
+	}
+
+	// Without a jitter, no number is drawn.
+	l.Jitter = ""
+	if _, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) {
+		if s.Event.Rand != 0 {
+			t.Errorf("without a jitter, call %d's %v has Rand %d", s.Call, s.Event.Kind, s.Event.Rand)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunLoad_failRate: attempt k of call n draws the k-th number of the
+// call's PCG (seed, 2n): alike in both runs, so a budget changes which
+// attempts are made, not how the dependency answers them. Over 10,000
+// calls of one try at a rate of 0.3, seed 7, 3,004 fail (near 3,000).
+func TestRunLoad_failRate(t *testing.T) {
+	l := parseLoad(t, `{"calls": 10000, "every": "1ms", "takes": "1ms", "fail_rate": 0.3, "seed": 7,
+		"max_tries": 1, "bucket": "1s"}`)
+	r := runLoad(t, l)
+	if got := r.Runs[0].Total; got != loadCounts(10000, 10000, 0, 6996, 3004, 0, 0) {
+		t.Errorf("total %+v", got)
+	}
+	failed := 0
+	for n := range 10000 {
+		p := rand.NewPCG(7, 2*uint64(n))
+		if float64(p.Uint64()>>11)/(1<<53) < 0.3 {
+			failed++
+		}
+	}
+	if failed != 3004 {
+		t.Errorf("the draws fail %d calls, want 3004", failed)
+	}
+
+	// Both runs, with a budget that allows few retries: where both runs
+	// make attempt k of call n, it fails in both or in neither.
+	l = parseLoad(t, `{"calls": 500, "every": "1ms", "takes": "1ms", "fail_rate": 0.5, "seed": 3,
+		"max_tries": 4, "budget": {"ratio": 0.1, "burst": 2}, "bucket": "1s"}`)
+	outcome := [2]map[[2]int]backoff.Outcome{{}, {}}
+	budgetRefused := 0
+	for i, budget := range []bool{false, true} {
+		if _, err := sim.SimulateLoad(l, budget, func(s sim.LoadStep) {
+			if s.Action.Outcome != backoff.NoOutcome {
+				outcome[i][[2]int{s.Call, s.Event.Attempt}] = s.Action.Outcome
+			}
+			var be *backoff.Error
+			if errors.As(s.Action.Err, &be) && be.Reason == backoff.ErrBudgetExhausted {
+				budgetRefused++
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	common := 0
+	for k, o := range outcome[1] {
+		if o0, ok := outcome[0][k]; ok {
+			common++
+			if o0 != o {
+				t.Errorf("call %d attempt %d: %v without the budget, %v with it", k[0], k[1], o0, o)
+			}
+		}
+	}
+	if common != len(outcome[1]) || budgetRefused == 0 || len(outcome[0]) <= len(outcome[1]) {
+		t.Errorf("%d attempts without the budget, %d with it, %d in common, %d calls refused: want the budget to refuse some",
+			len(outcome[0]), len(outcome[1]), common, budgetRefused)
+	}
+}
+
+// TestLoadExamples: each example's report is byte for byte its golden
+// one (-update rewrites them), and does what the example is for.
+func TestLoadExamples(t *testing.T) {
+	names := sim.LoadExamples()
+	if want := []string{"retry-budget", "retry-storm"}; !slices.Equal(names, want) {
+		t.Fatalf("examples %q, want %q", names, want)
+	}
+	reports := map[string]*sim.LoadReport{}
+	for _, name := range names {
+		b, err := sim.LoadExample(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := sim.ParseLoad(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if l.Name != name {
+			t.Errorf("%s: its name is %q", name, l.Name)
+		}
+		r := runLoad(t, l)
+		reports[name] = r
+		var out bytes.Buffer
+		if err := sim.LoadTable(&out, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(out.String(), "\n") {
+			if len(line) > sim.TimelineWidth {
+				t.Errorf("%s: a line of %d columns: %q", name, len(line), line)
+			}
+		}
+		golden := filepath.Join("testdata", "load", name+".golden")
+		if loadUpdating() {
+			if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (go test -update writes it)", err)
+		}
+		if !bytes.Equal(out.Bytes(), want) {
+			t.Errorf("%s: the report differs from %s (go test -update rewrites it; review the diff)\n%s",
+				name, golden, loadFirstDiff(want, out.Bytes()))
+		}
+	}
+
+	// The storm: 1,000 calls, 300 of them begun during the 3s outage.
+	// Without a budget, they make 1,419 attempts then: 4.73 per call,
+	// near max tries (5).
+	storm := reports["retry-storm"]
+	if len(storm.Runs) != 1 {
+		t.Fatalf("the storm has %d runs, want 1 (no budget)", len(storm.Runs))
+	}
+	out := storm.Runs[0].Phases[1]
+	if out.Name != "during the outage" || out.Calls != 300 || out.Attempts != 1419 || out.Succeeded != 2 {
+		t.Errorf("the storm during the outage: %+v", out)
+	}
+	// The same load with a budget of ratio 0.1: 342 attempts for the
+	// same 300 calls (1.14 per call, near 1 + ratio), and after the
+	// outage it succeeds as often as without it.
+	budget := reports["retry-budget"]
+	if len(budget.Runs) != 2 || !reflect.DeepEqual(budget.Runs[0], storm.Runs[0]) {
+		t.Fatalf("the budget example's first run is not the storm")
+	}
+	with := budget.Runs[1]
+	if out := with.Phases[1]; out.Calls != 300 || out.Attempts != 342 || out.Retries != 42 || out.Budget != 298 {
+		t.Errorf("the budget during the outage: %+v", out)
+	}
+	if after, stormAfter := with.Phases[2], storm.Runs[0].Phases[2]; after.Calls != 400 || after.Succeeded != 400 ||
+		after.SuccessRate() < stormAfter.SuccessRate() {
+		t.Errorf("after the outage: with the budget %+v, without %+v", after, stormAfter)
+	}
+}
+
+// TestRunLoad_deterministic: the same load gives the same report, table
+// and picture, byte for byte.
+func TestRunLoad_deterministic(t *testing.T) {
+	b, err := sim.LoadExample("retry-budget")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := sim.ParseLoad(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first [2][]byte
+	var firstReport *sim.LoadReport
+	for i := range 3 {
+		r := runLoad(t, l)
+		var text, svg bytes.Buffer
+		if err := sim.LoadTable(&text, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.LoadSVG(&svg, r); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first, firstReport = [2][]byte{text.Bytes(), svg.Bytes()}, r
+			continue
+		}
+		if !reflect.DeepEqual(r, firstReport) || !bytes.Equal(text.Bytes(), first[0]) || !bytes.Equal(svg.Bytes(), first[1]) {
+			t.Fatalf("run %d differs from the first", i)
+		}
+	}
+}
+
+// TestLoadSVG: the picture is well-formed XML, an svg element with a bar
+// per bucket with attempts per run, a point per bucket with calls that
+// ended per run, the outage shaded on both charts, and a line of totals
+// per run.
+func TestLoadSVG(t *testing.T) {
+	r := runLoad(t, parseLoad(t, smallLoad))
+	var b bytes.Buffer
+	if err := sim.LoadSVG(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(b.Bytes()))
+	var root string
+	elements := map[string]int{}
+	var texts []string
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if err.Error() != "EOF" {
+				t.Fatalf("not well-formed XML: %v", err)
+			}
+			break
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if root == "" {
+				root = tok.Name.Local
+			}
+			elements[tok.Name.Local]++
+			for _, a := range tok.Attr {
+				if a.Name.Local == "fill" && a.Value == "#fee2e2" {
+					elements["shade"]++
+				}
+			}
+		case xml.CharData:
+			texts = append(texts, string(tok))
+		}
+	}
+	if root != "svg" {
+		t.Errorf("root %q, want svg", root)
+	}
+	// 3 + 3 bars, 2 + 3 points (no call ended in the first bucket without
+	// the budget), the outage on both charts and in the legend.
+	if elements["circle"] != 5 || elements["shade"] != 3 {
+		t.Errorf("%d points, %d shaded rectangles; want 5, 3", elements["circle"], elements["shade"])
+	}
+	all := strings.Join(texts, "\n")
+	for _, want := range []string{
+		"small",
+		"without the budget: 3 calls, 6 attempts (2.00 per call), 66.7% succeeded",
+		"with the budget: 3 calls, 4 attempts (1.33 per call), 33.3% succeeded; 2 stopped by the budget",
+		"0s: 2 attempts, 1 calls begun, without the budget",
+		"100ms: 1 attempts, 1 calls begun, with the budget",
+		"dependency down",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the picture lacks %q", want)
+		}
+	}
+	if err := sim.LoadSVG(&b, nil); err == nil {
+		t.Error("LoadSVG(nil) = nil, want an error")
+	}
+	if err := sim.LoadTable(&b, &sim.LoadReport{}); err == nil {
+		t.Error("LoadTable of no run = nil, want an error")
+	}
+}
+
+// TestParseLoad_refuses feeds ParseLoad bad loads and requires an error
+// that starts "sim: load: " and names the field and the value.
+func TestParseLoad_refuses(t *testing.T) {
+	const ok = `"calls": 10, "every": "10ms", "takes": "5ms", "max_tries": 3, "bucket": "100ms"`
+	for _, tc := range []struct {
+		name string
+		json string
+		want []string
+	}{
+		{"not JSON", `calls: 10`, []string{"invalid character"}},
+		{"unknown field", `{` + ok + `, "max_try": 3}`, []string{`unknown field "max_try"`}},
+		{"unknown budget field", `{` + ok + `, "budget": {"burst": 1, "rate": 2}}`, []string{`unknown field "rate"`}},
+		{"more after the load", `{` + ok + `} {}`, []string{"more after the JSON value"}},
+		{"calls is a string", `{"calls": "many", "bucket": "1s"}`, []string{"calls", "string"}},
+		{"bad every", `{"calls": 1, "every": "soon", "bucket": "1s"}`, []string{"every: bad duration", `"soon"`}},
+		{"every a number", `{"calls": 1, "every": 10, "bucket": "1s"}`, []string{"every: a duration is a string"}},
+		{"bad down.to", `{` + ok + `, "down": {"from": "1s", "to": "2x"}}`, []string{"down.to: bad duration"}},
+		{"bad bucket", `{"calls": 1, "max_tries": 1, "bucket": "1 s"}`, []string{"bucket: bad duration"}},
+		{"bad max_pause", `{` + ok + `, "max_pause": "-"}`, []string{"max_pause: bad duration"}},
+		{"no calls", `{"max_tries": 1, "bucket": "1s"}`, []string{"calls is 0; want 1 to 1000000"}},
+		{"negative every", `{"calls": 2, "every": "-1s", "max_tries": 1, "bucket": "1s"}`, []string{"every is -1s"}},
+		{"arrivals too long", `{"calls": 100, "every": "1h", "max_tries": 1, "bucket": "24h"}`, []string{"the last call would arrive after 24h0m0s"}},
+		{"takes too long", `{` + ok + `, "takes": "25h"}`, []string{"takes is 25h0m0s; want 0 to 24h0m0s"}},
+		{"down backwards", `{` + ok + `, "down": {"from": "2s", "to": "1s"}}`, []string{"down is from 2s to 1s; want to after from"}},
+		{"negative down.from", `{` + ok + `, "down": {"from": "-1s", "to": "1s"}}`, []string{"down.from is -1s"}},
+		{"fail_rate above 1", `{` + ok + `, "fail_rate": 1.5}`, []string{"fail_rate is 1.5; want 0 to 1"}},
+		{"negative fail_rate", `{` + ok + `, "fail_rate": -0.1}`, []string{"fail_rate is -0.1"}},
+		{"negative attempt_timeout", `{` + ok + `, "attempt_timeout": "-1ms"}`, []string{"attempt_timeout is -1ms"}},
+		{"negative deadline", `{` + ok + `, "deadline": "-1ms"}`, []string{"deadline is -1ms"}},
+		{"negative pause", `{` + ok + `, "pause": "-1ms"}`, []string{"pause is -1ms"}},
+		{"growth below 1", `{` + ok + `, "growth": 0.5}`, []string{"growth is 0.5"}},
+		{"bad jitter", `{` + ok + `, "jitter": "wild"}`, []string{`jitter is "wild"; want none, full, equal or decorrelated`}},
+		{"negative max_tries", `{"calls": 1, "deadline": "1s", "max_tries": -1, "bucket": "1s"}`, []string{"max_tries is -1"}},
+		{"no limit", `{"calls": 1, "takes": "1ms", "bucket": "1s"}`, []string{"max_tries and deadline are both 0"}},
+		{"attempts without end at one instant", `{"calls": 1, "deadline": "1s", "bucket": "1s"}`,
+			[]string{"max_tries, takes and pause are 0"}},
+		{"negative budget.ratio", `{` + ok + `, "budget": {"ratio": -1, "burst": 1}}`, []string{"budget.ratio is -1"}},
+		{"negative budget.per_second", `{` + ok + `, "budget": {"per_second": -2, "burst": 1}}`, []string{"budget.per_second is -2"}},
+		{"no budget.burst", `{` + ok + `, "budget": {"ratio": 0.1}}`, []string{"budget.burst is 0; want 1 to"}},
+		{"no bucket", `{"calls": 1, "max_tries": 1}`, []string{"bucket is 0s; want more than 0"}},
+		{"too many buckets", `{"calls": 2000, "every": "1ms", "max_tries": 1, "bucket": "1ms"}`,
+			[]string{"bucket is 1ms and the calls arrive over 1.999s: more than 1000 buckets"}},
+		{"everything at once", `{"calls": -1, "every": "-1s", "fail_rate": 2, "jitter": "x", "max_tries": -1, "bucket": "-1s"}`,
+			[]string{"calls is -1", "every is -1s", "fail_rate is 2", `jitter is "x"`, "max_tries is -1", "bucket is -1s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := sim.ParseLoad([]byte(tc.json))
+			if err == nil {
+				t.Fatalf("ParseLoad(%s) = nil error", tc.json)
+			}
+			if !strings.HasPrefix(err.Error(), "sim: load: ") {
+				t.Errorf("error %q does not start with \"sim: load: \"", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	if _, err := sim.SimulateLoad(sim.Load{}, false, nil); err == nil || !strings.Contains(err.Error(), "calls is 0") {
+		t.Errorf("SimulateLoad of the zero Load = %v, want an error", err)
+	}
+}
+
+// TestParseLoad_roundTrip: a load's JSON decodes to the same load, and
+// ReadLoad reads what ParseLoad parses.
+func TestParseLoad_roundTrip(t *testing.T) {
+	for _, name := range sim.LoadExamples() {
+		b, err := sim.LoadExample(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := sim.ReadLoad(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l2, err := sim.ParseLoad(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(l, l2) {
+			t.Errorf("%s: %+v, and after a round trip %+v", name, l, l2)
+		}
+	}
+	if _, err := sim.LoadExample("nope"); err == nil || !strings.Contains(err.Error(), "retry-budget, retry-storm") {
+		t.Errorf("LoadExample(nope) = %v, want an error listing the examples", err)
+	}
+}
+
+// TestRunLoad_tooLong: a run that goes on past MaxLoadBuckets buckets
+// stops with an error that says so.
+func TestRunLoad_tooLong(t *testing.T) {
+	l := parseLoad(t, `{"calls": 1, "takes": "10ms", "fail_rate": 1, "max_tries": 200, "bucket": "1ms"}`)
+	_, err := sim.RunLoad(l)
+	if err == nil || err.Error() != "sim: load: bucket is 1ms, and the run goes on past 1s: more than 1000 buckets" {
+		t.Errorf("RunLoad = %v", err)
+	}
+	// A pause grown past any horizon, without overflow.
+	l = parseLoad(t, `{"calls": 1, "takes": "10ms", "fail_rate": 1, "pause": "1s", "growth": 1000, "max_tries": 60, "bucket": "24h"}`)
+	if _, err := sim.RunLoad(l); err == nil || !strings.Contains(err.Error(), "more than 1000 buckets") {
+		t.Errorf("RunLoad = %v", err)
+	}
+}
+
+// TestRunLoad_10000 simulates 10,000 calls, 10ms apart, through a 20s
+// outage [30s, 50s) (BenchmarkRunLoad times it). Call a's attempts start
+// at a, a+120ms, ... a+480ms (20ms each, 100ms pauses), so without the
+// budget: the 8,000 calls begun outside the outage succeed at once; the
+// 1,952 begun in [30s, 49.52s) make 5 attempts and run out of tries; the
+// 48 begun in [49.52s, 50s) fail 4, 3, 2 or 1 times (12 calls each) and
+// then succeed: 168 attempts. 8,000 + 9,760 + 168 = 17,928 attempts.
+//
+// With the budget (ratio 0.1, burst 10, full when the outage begins; the
+// first call of the outage earns nothing, the bucket being full), the
+// retries it allows are 10 + 1,999 × 0.1 = 209.9, so 209: 1,999 of the
+// 2,000 calls begun in the outage end refused by the budget, and one
+// succeeds after its retries.
+func TestRunLoad_10000(t *testing.T) {
+	r := runLoad(t, parseLoad(t, load10000))
+	if got := r.Runs[0].Total; got != loadCounts(10000, 17928, 7928, 8048, 1952, 0, 0) {
+		t.Errorf("without the budget: %+v", got)
+	}
+	if got := r.Runs[1].Total; got != loadCounts(10000, 10209, 209, 8001, 0, 0, 1999) {
+		t.Errorf("with the budget: %+v", got)
+	}
+}
+
+const load10000 = `{"calls": 10000, "every": "10ms", "takes": "20ms", "down": {"from": "30s", "to": "50s"},
+ "pause": "100ms", "max_tries": 5, "budget": {"ratio": 0.1, "burst": 10}, "bucket": "1s"}`
+
+func BenchmarkRunLoad(b *testing.B) {
+	l, err := sim.ParseLoad([]byte(load10000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := sim.RunLoad(l); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// loadFirstDiff describes the first line where two reports differ.
+func loadFirstDiff(want, got []byte) string {
+	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := range max(len(w), len(g)) {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d:\n  golden: %s\n  now:    %s", i+1, wl, gl)
+		}
+	}
+	return "(no line differs)"
+}
