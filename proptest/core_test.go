@@ -2,6 +2,7 @@ package proptest_test
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -24,6 +25,12 @@ type coreMachine struct {
 	now    time.Duration
 	last   backoff.Action // the last live action
 	starts int
+	// The latest pause, as the core answered it (for DecorrelatedJitter),
+	// and the bounds of the one that the last live event led to, if any.
+	prev      time.Duration
+	paused    bool
+	lo, hi    time.Duration
+	saturated bool // a pause ran to the end of time: no more bounds
 }
 
 func newCoreMachine(t *rapid.T) *coreMachine {
@@ -37,10 +44,12 @@ func newCoreMachine(t *rapid.T) *coreMachine {
 	return m
 }
 
-var drawnErrs = []error{proptest.ErrA, proptest.ErrB, errors.New("other"), nil}
+// drawnErrs are the errors an attempt returns; one carries a delay hint.
+var drawnErrs = []error{proptest.ErrA, proptest.ErrB, errors.New("other"), nil, backoff.RetryAfter(proptest.ErrA, 70*time.Millisecond)}
 
 // live gives both executions a live event and checks they agree.
 func (m *coreMachine) live(t *rapid.T, e backoff.Event) {
+	from := m.last
 	a, b := m.x.Step(e), m.shadow.Step(e)
 	if !drive.SameAction(a, b) {
 		t.Fatalf("after stale events the core answers %+v, without them %+v", a, b)
@@ -50,6 +59,21 @@ func (m *coreMachine) live(t *rapid.T, e backoff.Event) {
 	}
 	if a.Kind == backoff.Start {
 		m.starts++
+	}
+	m.paused = false
+	if a.Kind == backoff.Pause || a.Kind == backoff.Start && a.Outcome == backoff.Failed {
+		// The pause after attempt from.Attempt's failure: its bounds.
+		hint := time.Duration(0)
+		if e.Kind == backoff.Ended && e.Cause == nil && !(from.Cut != nil && e.At >= from.Until) {
+			hint = hintOf(e.Err)
+		}
+		m.paused = true
+		m.lo, m.hi = pauseRange(m.p, from.Attempt, m.prev, hint)
+		m.prev = 0
+		if a.Kind == backoff.Pause {
+			m.prev = a.Until - m.now
+			m.saturated = m.saturated || a.Until == math.MaxInt64
+		}
 	}
 	m.last = a
 }
@@ -62,7 +86,16 @@ func (m *coreMachine) End(t *rapid.T) {
 	}
 	d := proptest.Duration(30).Draw(t, "d")
 	err := rapid.SampledFrom(drawnErrs).Draw(t, "err")
-	m.live(t, backoff.Event{Kind: backoff.Ended, At: m.now + d, Attempt: m.last.Attempt, Err: err})
+	m.live(t, backoff.Event{Kind: backoff.Ended, At: m.now + d, Attempt: m.last.Attempt, Err: err, Rand: m.rand(t)})
+}
+
+// rand is the random number of an event that ends an attempt, when the
+// policy has a jitter.
+func (m *coreMachine) rand(t *rapid.T) uint64 {
+	if m.p.Jitter == backoff.NoJitter {
+		return 0
+	}
+	return rapid.Uint64().Draw(t, "rand")
 }
 
 func (m *coreMachine) Fire(t *rapid.T) {
@@ -70,7 +103,11 @@ func (m *coreMachine) Fire(t *rapid.T) {
 	if !timer {
 		t.Skip("no timer armed")
 	}
-	m.live(t, backoff.Event{Kind: backoff.Fired, At: max(m.now, m.last.Until), Attempt: m.last.Attempt})
+	e := backoff.Event{Kind: backoff.Fired, At: max(m.now, m.last.Until), Attempt: m.last.Attempt}
+	if m.running() {
+		e.Rand = m.rand(t) // it ends the attempt
+	}
+	m.live(t, e)
 }
 
 func (m *coreMachine) Cancel(t *rapid.T) {
@@ -135,8 +172,11 @@ func (m *coreMachine) Check(t *rapid.T) {
 			t.Fatalf("a pause until %v sleeps into the deadline %v", a.Until, m.p.Deadline)
 		}
 	}
-	if a.Kind == backoff.Pause && a.Until != m.now+m.p.Pause {
-		t.Fatalf("a pause from %v until %v; Pause is %v", m.now, a.Until, m.p.Pause)
+	if d := a.Until - m.now; a.Kind == backoff.Pause && !m.saturated && (d < m.lo || d > m.hi) {
+		t.Fatalf("a pause from %v until %v, of %v; want it within [%v, %v]", m.now, a.Until, d, m.lo, m.hi)
+	}
+	if m.paused && a.Kind == backoff.Start && m.lo > 0 {
+		t.Fatalf("attempt %d starts at once; the pause must be within [%v, %v]", a.Attempt, m.lo, m.hi)
 	}
 	if a.Kind == backoff.Start && a.Cut == nil && (m.p.AttemptTimeout > 0 || m.p.Deadline > 0) {
 		t.Fatalf("attempt %d has no cut under a time limit", a.Attempt)

@@ -44,6 +44,66 @@ func TestExhaustive(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		depth = 2 // the full scope takes tens of seconds, minutes under -race
 	}
+	exhaust(t, smallPolicies(), options, depth)
+}
+
+// TestExhaustive_pauses is TestExhaustive for the pause fields, in a
+// smaller scope: growth with a cap, each jitter with a seed, and a zero
+// pause, under a grid of limits and cancels (attempt timeout 0 or 100ms,
+// deadline 0 or 250ms, MaxTries 0 or 3, a cancel never or at 150ms,
+// cooperative or Abandon); scripts of up to three attempts (two under
+// -short or -race), each taking 0, 50ms or 100ms, with or without a
+// delay hint on its error (30ms, 120ms, or 200ms, which the deadline
+// cuts short), or hanging.
+func TestExhaustive_pauses(t *testing.T) {
+	const ms = time.Millisecond
+	var options []sim.Attempt
+	for _, d := range []time.Duration{0, 50 * ms, 100 * ms} {
+		options = append(options, sim.Attempt{Takes: sim.Duration(d), Outcome: sim.OK}, sim.Attempt{Takes: sim.Duration(d), Outcome: sim.Retryable})
+	}
+	for _, h := range []time.Duration{30 * ms, 120 * ms, 200 * ms} {
+		options = append(options, sim.Attempt{Takes: sim.Duration(50 * ms), Outcome: sim.Retryable, RetryAfter: sim.Duration(h)})
+	}
+	options = append(options,
+		sim.Attempt{Takes: sim.Duration(50 * ms), Outcome: sim.GiveUp, RetryAfter: sim.Duration(30 * ms)},
+		sim.Attempt{Outcome: sim.Hang})
+
+	pauses := []sim.Scenario{
+		{Pause: sim.Duration(50 * ms), Growth: 2, MaxPause: sim.Duration(80 * ms)},
+		{Pause: sim.Duration(50 * ms), Jitter: "full", Seed: 1},
+		{Pause: sim.Duration(50 * ms), Growth: 1.5, Jitter: "equal", Seed: 2},
+		{Pause: sim.Duration(20 * ms), MaxPause: sim.Duration(100 * ms), Jitter: "decorrelated", Seed: 3},
+		{},
+	}
+	var bases []sim.Scenario
+	for _, p := range pauses {
+		for _, at := range []time.Duration{0, 100 * ms} {
+			for _, dl := range []time.Duration{0, 250 * ms} {
+				for _, tries := range []int{0, 3} {
+					for _, abandon := range []bool{false, true} {
+						for _, cancel := range []*sim.Duration{nil, ptr(sim.Duration(150 * ms))} {
+							sc := p
+							sc.AttemptTimeout, sc.Deadline, sc.MaxTries, sc.Abandon, sc.CancelAt = sim.Duration(at), sim.Duration(dl), tries, abandon, cancel
+							bases = append(bases, sc)
+						}
+					}
+				}
+			}
+		}
+	}
+	depth := 3
+	if testing.Short() || raceEnabled {
+		depth = 2
+	}
+	exhaust(t, bases, options, depth)
+}
+
+// exhaust checks every property on every scenario made of a base (the
+// policy and the cancel) and a script of up to depth attempts from
+// options, under every order of its ties. Scripts are enumerated depth
+// first: a script is extended only if its call reached the attempt after
+// its last entry, so no two scripts checked behave alike.
+func exhaust(t *testing.T, bases []sim.Scenario, options []sim.Attempt, depth int) {
 	var scenarios, orders int
 	failures := map[string]int{}
 	var first []string
@@ -67,7 +127,7 @@ func TestExhaustive(t *testing.T) {
 			}
 		}
 	}
-	for _, base := range smallPolicies() {
+	for _, base := range bases {
 		var dfs func(prefix []sim.Attempt)
 		dfs = func(prefix []sim.Attempt) {
 			sc := base

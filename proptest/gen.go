@@ -7,16 +7,21 @@
 // policy's numbers, a script per attempt, a cancel), so that a failing
 // case shrinks to a small one. Durations are drawn in steps of 10ms from
 // small ranges, so that exact ties (an attempt ending at its timeout, a
-// pause ending at the deadline) happen often.
+// pause ending at the deadline) happen often. The pause fields are drawn
+// too: growth among a few values, a cap, each kind of jitter with a seed,
+// and now and then a delay hint on an attempt's error.
 package proptest
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/timebound/backoff"
@@ -43,14 +48,22 @@ var (
 	ErrB = errors.New("proptest: error B")
 )
 
+// growths are the growths drawn: constant (0 and 1) and growing.
+var growths = []float64{0, 1, 1.5, 2, 10}
+
+// jitters are the names of jitter a scenario is drawn with ("" is none).
+var jitters = []string{"", "none", "full", "equal", "decorrelated"}
+
 // Policy returns a generator of valid policies with every field drawn,
-// zero and nil values included (Clock and Observer are always nil: set
-// them as the test needs).
+// zero and nil values included (Clock, Observer and Budget are always
+// nil: set them as the test needs). A policy with a Jitter gets a Rand of
+// its own, a PCG of a drawn seed that is safe for concurrent use, so that
+// its pauses are reproducible; copies of the policy share it.
 func Policy() *rapid.Generator[backoff.Policy] {
 	predicates := []func(error) bool{nil, backoff.AnyError, backoff.On(ErrA), backoff.On(ErrB)}
 	pick := rapid.IntRange(0, len(predicates)-1)
 	return rapid.Custom(func(t *rapid.T) backoff.Policy {
-		return backoff.Policy{
+		p := backoff.Policy{
 			AttemptTimeout: Duration(30).Draw(t, "AttemptTimeout"),
 			Deadline:       Duration(60).Draw(t, "Deadline"),
 			Pause:          Duration(10).Draw(t, "Pause"),
@@ -58,11 +71,31 @@ func Policy() *rapid.Generator[backoff.Policy] {
 			RetryIf:        predicates[pick.Draw(t, "RetryIf")],
 			GiveUp:         predicates[pick.Draw(t, "GiveUp")],
 			Abandon:        rapid.Bool().Draw(t, "Abandon"),
+			Growth:         rapid.SampledFrom(growths).Draw(t, "Growth"),
+			MaxPause:       Duration(20).Draw(t, "MaxPause"),
+			Jitter:         backoff.Jitter(rapid.IntRange(0, 3).Draw(t, "Jitter")),
 		}
+		if p.Jitter != backoff.NoJitter {
+			p.Rand = &lockedPCG{pcg: *rand.NewPCG(rapid.Uint64().Draw(t, "seed"), sim.SeedStream)}
+		}
+		return p
 	})
 }
 
-// Attempt returns a generator of attempt scripts.
+// lockedPCG is a PCG safe for concurrent use.
+type lockedPCG struct {
+	mu  sync.Mutex
+	pcg rand.PCG
+}
+
+func (r *lockedPCG) Uint64() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pcg.Uint64()
+}
+
+// Attempt returns a generator of attempt scripts. Half the errors that
+// are retried carry a delay hint (RetryAfter).
 func Attempt() *rapid.Generator[sim.Attempt] {
 	kinds := rapid.SampledFrom([]sim.Kind{sim.Retryable, sim.OK, sim.NotRetryable, sim.GiveUp, sim.Hang})
 	reactions := rapid.SampledFrom([]sim.Reaction{sim.AtOnce, sim.Late, sim.Ignore})
@@ -75,15 +108,18 @@ func Attempt() *rapid.Generator[sim.Attempt] {
 		if a.OnCancel == sim.Late {
 			a.Late = sim.Duration(rapid.IntRange(1, 10).Draw(t, "late")) * sim.Duration(Step)
 		}
+		if (a.Outcome == sim.Retryable || a.Outcome == sim.GiveUp) && rapid.Bool().Draw(t, "hinted") {
+			a.RetryAfter = simDuration(30).Draw(t, "retry_after")
+		}
 		return a
 	})
 }
 
-// Scenario returns a generator of valid scenarios: a policy's numbers,
-// one to six scripted attempts, and a cancel one time in three. Draws that
-// Validate would refuse, or that would retry forever, are mended rather
-// than filtered (see Mend), so that every draw counts and shrinking stays
-// smooth.
+// Scenario returns a generator of valid scenarios: a policy's numbers
+// (the pause fields and a seed included), one to six scripted attempts,
+// and a cancel one time in three. Draws that Validate would refuse, or
+// that would retry forever, are mended rather than filtered (see Mend),
+// so that every draw counts and shrinking stays smooth.
 func Scenario() *rapid.Generator[sim.Scenario] {
 	return rapid.Custom(func(t *rapid.T) sim.Scenario {
 		sc := sim.Scenario{
@@ -93,6 +129,10 @@ func Scenario() *rapid.Generator[sim.Scenario] {
 			MaxTries:       rapid.IntRange(0, 6).Draw(t, "max_tries"),
 			Abandon:        rapid.Bool().Draw(t, "abandon"),
 			Attempts:       rapid.SliceOfN(Attempt(), 1, 6).Draw(t, "attempts"),
+			Growth:         rapid.SampledFrom(growths).Draw(t, "growth"),
+			MaxPause:       simDuration(20).Draw(t, "max_pause"),
+			Jitter:         rapid.SampledFrom(jitters).Draw(t, "jitter"),
+			Seed:           rapid.Uint64().Draw(t, "seed"),
 		}
 		if rapid.IntRange(0, 2).Draw(t, "cancels") == 0 {
 			c := simDuration(60).Draw(t, "cancel_at")
@@ -108,6 +148,11 @@ func Scenario() *rapid.Generator[sim.Scenario] {
 // reacts to its context; a policy with no limit on its tries, its time or
 // by a cancel gets MaxTries; and where zero-time failures with a zero
 // pause could repeat forever at one instant, the last one takes a step.
+// Of the pause fields: a delay hint is kept only on an error that is
+// retried; growth is dropped with decorrelated jitter, and so are growth,
+// jitter and the cap with a zero pause, where they mean nothing (see
+// sim.Scenario.Validate); and pauses that could grow past
+// sim.MaxDuration (an estimate from above) get a cap.
 func Mend(sc *sim.Scenario) {
 	if sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil {
 		sc.MaxTries = len(sc.Attempts) + 1
@@ -126,6 +171,37 @@ func Mend(sc *sim.Scenario) {
 		}
 		if a.OnCancel == sim.Ignore && !sc.Abandon {
 			a.OnCancel = sim.AtOnce
+		}
+	}
+	mendPauses(sc)
+}
+
+// mendPauses is Mend of the pause fields.
+func mendPauses(sc *sim.Scenario) {
+	var hint sim.Duration
+	for i := range sc.Attempts {
+		a := &sc.Attempts[i]
+		if a.Outcome != sim.Retryable && a.Outcome != sim.GiveUp {
+			a.RetryAfter = 0
+		}
+		hint = max(hint, a.RetryAfter)
+	}
+	decorrelated := sc.Jitter == "decorrelated"
+	if decorrelated || sc.Pause == 0 {
+		sc.Growth = min(sc.Growth, 1)
+	}
+	if sc.Pause == 0 && !(decorrelated && hint > 0) {
+		if sc.Jitter != "none" {
+			sc.Jitter = ""
+		}
+		sc.MaxPause, decorrelated = 0, false
+	}
+	if (sc.Growth > 1 || decorrelated) && sc.MaxPause == 0 && sc.Deadline == 0 {
+		// No pause after failure k exceeds max(Pause, hint) × max(Growth,
+		// 3)^(k-1), and k < MaxTries.
+		grows := math.Max(float64(sc.Pause), float64(hint)) * math.Pow(math.Max(sc.Growth, 3), float64(sc.MaxTries-2))
+		if sc.MaxTries == 0 || !(grows <= float64(sim.MaxDuration)) {
+			sc.MaxPause = max(sc.Pause, sim.Duration(20*Step))
 		}
 	}
 }

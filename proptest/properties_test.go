@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -38,6 +39,21 @@ type call struct {
 	runs []run
 	last sim.Step
 	err  *backoff.Error // nil on success
+	// pauses are the pauses after its retryable failures, in order; rule5
+	// is the failure it ended at rather than pause into the deadline.
+	pauses []pause
+	rule5  *pause
+}
+
+// A pause is what a call did after attempt k failed at end with a
+// retryable error that carried the delay hint hint (0: none): it paused
+// d, as the Pause action announced it (0: the next attempt started at once).
+type pause struct {
+	k        int
+	end      time.Duration
+	hint     time.Duration
+	d        time.Duration
+	announce backoff.Action
 }
 
 func newCall(sc sim.Scenario, res *sim.Result) *call {
@@ -56,8 +72,82 @@ func newCall(sc sim.Scenario, res *sim.Result) *call {
 			cur = &run{k: a.Attempt, start: e.At, until: a.Until, cut: a.Cut, script: sc.Attempts[min(a.Attempt, len(sc.Attempts))-1]}
 		}
 	}
+	for _, r := range c.runs {
+		p := pause{k: r.k, end: r.end, hint: r.hint(), announce: r.then}
+		switch a := r.then; {
+		case a.Kind == backoff.Pause:
+			p.d = a.Until - r.end
+			c.pauses = append(c.pauses, p)
+		case a.Kind == backoff.Start && a.Outcome == backoff.Failed:
+			c.pauses = append(c.pauses, p)
+		case a.Kind == backoff.Finish && a.Outcome == backoff.Failed && c.err != nil && c.err.Reason == backoff.ErrDeadline:
+			c.rule5 = &p
+		}
+	}
 	return c
 }
+
+// hint returns the delay hint of the error the attempt returned, if the
+// policy saw it: 0 if it carries none, or the attempt was cut (its error
+// then only echoes the cut), or the caller had cancelled.
+func (r run) hint() time.Duration {
+	e := r.end_
+	if e.Kind != backoff.Ended || e.Cause != nil || r.cut != nil && e.At >= r.until {
+		return 0
+	}
+	return hintOf(e.Err)
+}
+
+// hintOf returns the delay hint err carries (0 if none).
+func hintOf(err error) time.Duration {
+	if h, ok := errors.AsType[interface {
+		error
+		RetryAfter() time.Duration
+	}](err); ok {
+		return max(h.RetryAfter(), 0)
+	}
+	return 0
+}
+
+// pauseRange returns the bounds of the pause after the k-th failure under
+// pol, whose error carried the delay hint hint, prev being the pause
+// before it (0 before the first), from the definitions of the pause
+// fields (backoff.Policy, backoff.Jitter): b = min(Pause × Growth^(k-1),
+// MaxPause); exactly b without jitter, [0, b] with full, [b - b/2, b]
+// with equal, [Pause, max(Pause, 3 × prev)] capped with decorrelated; a
+// hint is a floor on both bounds.
+func pauseRange(pol backoff.Policy, k int, prev, hint time.Duration) (lo, hi time.Duration) {
+	p, limit := pol.Pause, time.Duration(math.MaxInt64)
+	if pol.MaxPause > 0 {
+		limit = pol.MaxPause
+	}
+	b := p
+	if pol.Growth > 1 && k > 1 && p > 0 {
+		b = math.MaxInt64
+		if f := float64(p) * math.Pow(pol.Growth, float64(k-1)); f < math.MaxInt64 {
+			b = time.Duration(f)
+		}
+	}
+	b = min(b, limit)
+	switch pol.Jitter {
+	case backoff.FullJitter:
+		lo, hi = 0, b
+	case backoff.EqualJitter:
+		lo, hi = b-b/2, b
+	case backoff.DecorrelatedJitter:
+		top := time.Duration(math.MaxInt64)
+		if prev <= math.MaxInt64/3 {
+			top = max(p, 3*prev)
+		}
+		lo, hi = min(p, limit), min(top, limit)
+	default:
+		lo, hi = b, b
+	}
+	return max(lo, hint), max(hi, hint)
+}
+
+// jittered reports whether the scenario's policy has a jitter.
+func jittered(sc sim.Scenario) bool { return sc.Policy().Jitter != backoff.NoJitter }
 
 // property checks one statement on a call; it returns an error saying
 // what does not hold, or nil.
@@ -68,6 +158,7 @@ var properties = map[string]property{
 	"deadline": propDeadline, "attemptTimeout": propAttemptTimeout, "pause": propPause,
 	"maxTries": propMaxTries, "stops": propStops, "result": propResult, "cancel": propCancel,
 	"determinism": propDeterminism, "oracle": propOracle,
+	"pauseBounds": propPauseBounds, "growth": propGrowth, "hint": propHint,
 }
 
 // checkProperty runs p on drawn scenarios, under every order of their
@@ -141,19 +232,33 @@ var propAttemptTimeout property = func(c *call) error {
 	return nil
 }
 
-// 3. The gap between an attempt's end and the next start is Pause
-// exactly, and nothing follows the last attempt.
+// 3. The next attempt starts exactly when the pause announced after the
+// previous one ends (at once after a zero pause), and nothing follows
+// the last attempt; with no growth, jitter, cap below Pause or delay
+// hint, every pause is Pause.
 func TestProp_pause(t *testing.T) { checkProperty(t, propPause) }
 
 var propPause property = func(c *call) error {
 	for i := 1; i < len(c.runs); i++ {
-		if gap := c.runs[i].start - c.runs[i-1].end; gap != c.sc.Pause.D() {
-			return fmt.Errorf("attempt %d starts %v after attempt %d ends; Pause is %v", c.runs[i].k, gap, c.runs[i-1].k, c.sc.Pause)
+		before, r := c.runs[i-1], c.runs[i]
+		want := before.end
+		if before.then.Kind == backoff.Pause {
+			want = before.then.Until
+		}
+		if r.start != want {
+			return fmt.Errorf("attempt %d starts at %v; the pause after attempt %d (ended at %v) ends at %v", r.k, r.start, before.k, before.end, want)
+		}
+	}
+	constant := c.sc.Growth <= 1 && !jittered(c.sc) && (c.sc.MaxPause == 0 || c.sc.MaxPause >= c.sc.Pause)
+	for _, p := range c.pauses {
+		if constant && p.hint == 0 && p.d != c.sc.Pause.D() {
+			return fmt.Errorf("the pause after attempt %d is %v; Pause is %v", p.k, p.d, c.sc.Pause)
 		}
 	}
 	if n := len(c.runs); n > 0 {
 		r := c.runs[n-1]
-		if end := c.last.Event.At; end != r.end && !(end > r.end && end <= r.end+c.sc.Pause.D() && c.cancelled(end)) {
+		inPause := r.then.Kind == backoff.Pause && c.last.Event.At <= r.then.Until
+		if end := c.last.Event.At; end != r.end && !(end > r.end && inPause && c.cancelled(end)) {
 			return fmt.Errorf("the call ends at %v; its last attempt at %v (and no cancel during a pause)", end, r.end)
 		}
 	}
@@ -187,11 +292,11 @@ var propStops property = func(c *call) error {
 		}
 		var want error
 		switch {
-		case e.Err == sim.ErrPermanent:
+		case errors.Is(e.Err, sim.ErrPermanent):
 			want = backoff.ErrNotRetryable
-		case e.Err == sim.ErrGiveUp && c.sc.MaxTries > 0 && r.k >= c.sc.MaxTries:
+		case errors.Is(e.Err, sim.ErrGiveUp) && c.sc.MaxTries > 0 && r.k >= c.sc.MaxTries:
 			want = backoff.ErrMaxTries // the last permitted try: GiveUp is not asked
-		case e.Err == sim.ErrGiveUp:
+		case errors.Is(e.Err, sim.ErrGiveUp):
 			want = backoff.ErrGaveUp
 		default:
 			continue
@@ -278,3 +383,80 @@ var propDeterminism property = func(c *call) error {
 func TestProp_oracle(t *testing.T) { checkProperty(t, propOracle) }
 
 var propOracle property = func(c *call) error { return sim.Check(c.sc, c.res) }
+
+// 10. Every pause keeps its bounds (see pauseRange): exactly b without
+// jitter, within [0, b] with full jitter, [b - b/2, b] with equal,
+// [Pause, max(Pause, 3 × the previous pause)] capped with decorrelated;
+// no pause is longer than MaxPause unless a delay hint asked for it; and
+// a call that ends at a failure with ErrDeadline rather than pause (rule
+// 5) would have reached the deadline even with the longest pause allowed.
+func TestProp_pauseBounds(t *testing.T) { checkProperty(t, propPauseBounds) }
+
+var propPauseBounds property = func(c *call) error {
+	var prev time.Duration
+	for _, p := range c.pauses {
+		lo, hi := pauseRange(c.sc.Policy(), p.k, prev, p.hint)
+		if p.d < lo || p.d > hi {
+			return fmt.Errorf("the pause after attempt %d is %v; want it within [%v, %v] (pause %v, growth %v, max_pause %v, jitter %q, previous pause %v, delay hint %v)",
+				p.k, p.d, lo, hi, c.sc.Pause, c.sc.Growth, c.sc.MaxPause, c.sc.Jitter, prev, p.hint)
+		}
+		if m := c.sc.MaxPause.D(); m > 0 && p.d > m && p.d != p.hint {
+			return fmt.Errorf("the pause after attempt %d is %v, longer than MaxPause %v, and no delay hint asked for it", p.k, p.d, m)
+		}
+		prev = p.d
+	}
+	if p := c.rule5; p != nil {
+		dl := c.sc.Deadline.D()
+		if _, hi := pauseRange(c.sc.Policy(), p.k, prev, p.hint); p.end+hi < dl {
+			return fmt.Errorf("attempt %d failed at %v and the call ended with ErrDeadline, but its pause, at most %v, would end at %v, before the deadline %v",
+				p.k, p.end, hi, p.end+hi, dl)
+		}
+	}
+	return nil
+}
+
+// 11. Without jitter, pauses grow: a pause with no delay hint is no
+// shorter than an earlier one with none, and with Growth above 1 it is
+// longer, unless the earlier one was at MaxPause already.
+func TestProp_growth(t *testing.T) { checkProperty(t, propGrowth) }
+
+var propGrowth property = func(c *call) error {
+	if jittered(c.sc) {
+		return nil
+	}
+	var before *pause
+	for i, p := range c.pauses {
+		if p.hint > 0 {
+			continue
+		}
+		if before != nil {
+			capped := c.sc.MaxPause > 0 && before.d >= c.sc.MaxPause.D()
+			if p.d < before.d || c.sc.Growth > 1 && c.sc.Pause > 0 && !capped && p.d <= before.d {
+				return fmt.Errorf("the pause after attempt %d is %v, after attempt %d %v: with growth %v (max_pause %v) they must grow",
+					before.k, before.d, p.k, p.d, c.sc.Growth, c.sc.MaxPause)
+			}
+		}
+		before = &c.pauses[i]
+	}
+	return nil
+}
+
+// 12. A delay hint is honoured: the pause after a failure whose error
+// carries one is at least that long, past MaxPause if need be; and where
+// that pause would reach the deadline, the call ends there at once with
+// ErrDeadline instead (rule 5).
+func TestProp_hint(t *testing.T) { checkProperty(t, propHint) }
+
+var propHint property = func(c *call) error {
+	dl := c.sc.Deadline.D()
+	for _, p := range c.pauses {
+		if p.d < p.hint {
+			return fmt.Errorf("the pause after attempt %d is %v, shorter than the delay hint %v of its error", p.k, p.d, p.hint)
+		}
+		if dl > 0 && p.end+p.hint >= dl {
+			return fmt.Errorf("attempt %d failed at %v asking for a pause of %v, which reaches the deadline %v, yet the call goes on (%s)",
+				p.k, p.end, p.hint, dl, p.announce.Kind)
+		}
+	}
+	return nil
+}

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
+	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/timebound/backoff"
@@ -56,9 +59,29 @@ func (v *Violation) Error() string {
 // checks the rules' plain statements on the whole call: no attempt starts
 // at or after the deadline, the call ends by it unless a cooperative
 // attempt returned late, no attempt runs past its timeout unless it
-// returned late, every pause lasts exactly Pause, nothing follows the last
-// attempt, at most MaxTries attempts, a cancel at 0 calls nothing, and the
-// returned *backoff.Error agrees with the steps.
+// returned late, every pause is within its bounds (see below), nothing
+// follows the last attempt, at most MaxTries attempts, a cancel at 0 calls
+// nothing, and the returned *backoff.Error agrees with the steps.
+//
+// The pause after the k-th failure is worked out apart from package
+// backoff's own maths, from the definitions of backoff.Policy and
+// backoff.Jitter: b = Pause × Growth^(k-1) (Growth above 1 only), at most
+// math.MaxInt64, capped by MaxPause; then NoJitter b, FullJitter uniform in
+// [0, b], EqualJitter b - b/2 plus uniform in [0, b/2], or
+// DecorrelatedJitter Pause plus uniform in [0, max(Pause, 3 × the
+// previous pause) - Pause] (the previous pause of the first is 0), capped
+// by MaxPause; and at least the delay hint the failure's error carries.
+// A uniform number in [0, n] is the high word of r × (n+1), r the
+// attempt's random number, which Check draws itself from sc's seed (a PCG
+// seeded with Seed and SeedStream, one number per attempt, in order) and
+// requires of the event that ends the attempt (Event.Rand). The walk
+// requires each pause to be exactly that long (and rule 5 to end the call
+// when it would reach the deadline); the whole-call check requires the
+// plain bounds: no pause above MaxPause unless a hint asked for more, one
+// within [0, b] with FullJitter, [b/2, b] with EqualJitter, [Pause,
+// max(Pause, 3 × the previous)] capped with DecorrelatedJitter, at least
+// the hint, and, without jitter, no pause shorter than an earlier one
+// unless a hint made either.
 //
 // How the policy classifies errors comes from the script (see [Scenario]):
 // ErrRetryable and ErrGiveUp are retried, ErrGiveUp also gives up, and
@@ -80,9 +103,12 @@ func Check(sc Scenario, res *Result) error {
 	if err := sc.Validate(); err != nil {
 		return fmt.Errorf("sim: check: %w", err)
 	}
-	c := &checker{sc: sc, res: res, cancel: math.MaxInt64}
+	c := &checker{sc: sc, res: res, cancel: math.MaxInt64, pauses: newPauser(sc)}
 	if sc.CancelAt != nil {
 		c.cancel = sc.CancelAt.D()
+	}
+	if c.pauses.jitter != backoff.NoJitter {
+		c.rand = rand.NewPCG(sc.Seed, SeedStream)
 	}
 	c.walk()
 	c.wholeCall()
@@ -105,6 +131,10 @@ type checker struct {
 	res    *Result
 	cancel time.Duration // when the caller cancels; never if it does not
 	errs   []*Violation
+	pauses pauser
+	rand   *rand.PCG     // the seed's stream; nil without a jitter
+	draw   uint64        // the random number of the attempt that ended last
+	prev   time.Duration // the latest pause the rules gave (DecorrelatedJitter)
 }
 
 func (c *checker) fail(rule, step int, at time.Duration, format string, args ...any) {
@@ -188,7 +218,7 @@ func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 	}
 	for _, d := range dones {
 		if natural <= d.at {
-			add(outlook{backoff.Event{Kind: backoff.Ended, At: natural, Attempt: k, Err: a.Outcome.Err()}, 3,
+			add(outlook{backoff.Event{Kind: backoff.Ended, At: natural, Attempt: k, Err: a.Err()}, 3,
 				script + " returns by itself at " + natural.String()})
 		}
 		if natural < d.at || d.at == never {
@@ -213,7 +243,7 @@ func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 		}
 		switch a.OnCancel {
 		case Ignore:
-			add(outlook{backoff.Event{Kind: backoff.Ended, At: natural, Attempt: k, Err: a.Outcome.Err()}, rule,
+			add(outlook{backoff.Event{Kind: backoff.Ended, At: natural, Attempt: k, Err: a.Err()}, rule,
 				why + ", which it ignores, so it returns by itself at " + natural.String()})
 		case Late:
 			end := plus(d.at, a.Late.D())
@@ -250,8 +280,39 @@ func sameEvent(a, b backoff.Event) bool {
 	return a.Kind == b.Kind && a.At == b.At && a.Attempt == b.Attempt && sameErr(a.Err, b.Err)
 }
 
+// sameErr compares two errors: equal, or each matching the other by
+// errors.Is, or carrying the same delay hint around the same error.
 func sameErr(a, b error) bool {
+	ha, oka, ua := unhint(a)
+	hb, okb, ub := unhint(b)
+	if oka || okb {
+		return oka == okb && ha == hb && sameErr(ua, ub)
+	}
 	return a == b || a != nil && b != nil && errors.Is(a, b) && errors.Is(b, a)
+}
+
+// A hinter is an error that carries a delay hint (see backoff.RetryAfter).
+type hinter interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// unhint returns the hint err carries, if err itself carries one, as
+// backoff.RetryAfter makes them, and the error it wraps.
+func unhint(err error) (hint time.Duration, ok bool, inner error) {
+	if h, ok := err.(hinter); ok {
+		return h.RetryAfter(), true, errors.Unwrap(err)
+	}
+	return 0, false, err
+}
+
+// hintOf returns the delay hint err carries, anywhere in its chain, or 0:
+// what the policy reads (a negative one is none).
+func hintOf(err error) time.Duration {
+	if h, ok := errors.AsType[hinter](err); ok {
+		return max(h.RetryAfter(), 0)
+	}
+	return 0
 }
 
 // checkCause checks that the driver reports the caller's cancel as it
@@ -335,6 +396,9 @@ func (c *checker) walk() {
 			c.fail(o.rule, i, e.At, "%s: want %s; got %s", o.why, describeEvent(o.e), describeEvent(e))
 		}
 		c.checkCause(i, e)
+		if phase == cRunning {
+			c.drawFor(i, k, e)
+		}
 
 		// The action: is it the one the rules demand?
 		var w *want
@@ -443,11 +507,25 @@ func (c *checker) attemptEnded(e backoff.Event, k, started int, start, until tim
 		finish(backoff.ErrNotRetryable, e.Err, started, now, backoff.Rejected), e.Err}
 }
 
+// drawFor draws the random number of attempt k, which the event e at
+// step i ends, from the seed's stream, and requires e to carry it: a
+// driver gives the core one with each event that ends an attempt, when
+// the policy has a jitter, in the order of the attempts.
+func (c *checker) drawFor(i, k int, e backoff.Event) {
+	if c.rand == nil {
+		return
+	}
+	c.draw = c.rand.Uint64()
+	if e.Rand != c.draw {
+		c.fail(6, i, e.At, "the event that ends attempt %d carries the random number %d; the stream of seed %d gives %d, its number %d",
+			k, e.Rand, c.sc.Seed, c.draw, k)
+	}
+}
+
 // failed returns what the rules demand after attempt k failed at now with
 // err, a retryable failure: MaxTries, then GiveUp (rule 8), then the
 // pause (rules 5, 6).
 func (c *checker) failed(k, started int, now time.Duration, err error, why string) *want {
-	next := plus(now, c.sc.Pause.D())
 	switch {
 	case c.sc.MaxTries > 0 && k >= c.sc.MaxTries:
 		return &want{8, fmt.Sprintf("%s; it was try %d of max_tries %d, so the call ends with ErrMaxTries (GiveUp is not asked)", why, k, c.sc.MaxTries),
@@ -455,14 +533,129 @@ func (c *checker) failed(k, started int, now time.Duration, err error, why strin
 	case errors.Is(err, ErrGiveUp):
 		return &want{8, why + "; GiveUp says stop, so the call ends with ErrGaveUp",
 			finish(backoff.ErrGaveUp, err, started, now, backoff.Failed), err}
+	}
+	pw := c.pauses.after(k, c.prev, hintOf(err), c.draw)
+	c.prev = pw.d
+	next := plus(now, pw.d)
+	switch {
 	case c.sc.Deadline > 0 && next >= c.sc.Deadline.D():
-		return &want{5, fmt.Sprintf("%s; a pause of %v would end at %v, at or after the deadline %v, so the call ends at once",
-			why, c.sc.Pause, fmtNever(next), c.sc.Deadline), finish(backoff.ErrDeadline, err, started, now, backoff.Failed), err}
-	case c.sc.Pause == 0:
+		return &want{5, fmt.Sprintf("%s; %s would end at %v, at or after the deadline %v, so the call ends at once",
+			why, c.pauses.words(pw), fmtNever(next), c.sc.Deadline), finish(backoff.ErrDeadline, err, started, now, backoff.Failed), err}
+	case pw.d == 0:
 		return c.startWant(6, why+"; with no pause the next attempt starts at once", k+1, now, err, backoff.Failed)
 	}
-	return &want{6, fmt.Sprintf("%s; the next attempt is %v later", why, c.sc.Pause),
+	return &want{6, fmt.Sprintf("%s; %s, so the next attempt is %v later", why, c.pauses.words(pw), pw.d),
 		backoff.Action{Kind: backoff.Pause, Attempt: k + 1, Until: next, Outcome: backoff.Failed}, err}
+}
+
+// A pauser works out the pauses of a scenario's policy (see Check), from
+// the definitions of backoff.Policy's pause fields.
+type pauser struct {
+	pause    time.Duration
+	growth   float64
+	cap      time.Duration // MaxPause; never if there is none
+	jitter   backoff.Jitter
+	jitterBy string // the jitter's name
+}
+
+func newPauser(sc Scenario) pauser {
+	p := pauser{pause: sc.Pause.D(), growth: sc.Growth, cap: never, jitterBy: sc.Jitter}
+	p.jitter, _ = sc.jitter()
+	if sc.MaxPause > 0 {
+		p.cap = sc.MaxPause.D()
+	}
+	return p
+}
+
+// A pauseWant is a pause the rules give: its length d, how it comes about
+// and the bounds it keeps.
+type pauseWant struct {
+	k      int           // after the k-th failure
+	d      time.Duration // the pause
+	grown  time.Duration // Pause grown by Growth, before the cap
+	base   time.Duration // b: grown, capped
+	lo, hi time.Duration // the jitter's bounds (lo = hi = b without one), capped
+	hint   time.Duration // the delay hint of the failure; 0 if none
+	r      uint64        // the random number drawn for it
+}
+
+// base returns b for the k-th failure: Pause × Growth^(k-1) if Growth is
+// above 1, at most math.MaxInt64; and b capped.
+func (p *pauser) base(k int) (grown, b time.Duration) {
+	grown = p.pause
+	if p.growth > 1 && k > 1 && p.pause > 0 {
+		f := float64(p.pause) * math.Pow(p.growth, float64(k-1))
+		if f >= math.MaxInt64 { // 2^63, as a float64
+			grown = never
+		} else {
+			grown = time.Duration(f)
+		}
+	}
+	return grown, min(grown, p.cap)
+}
+
+// uniform returns a number in [0, n] from the random number r: the high
+// word of the 128-bit product r × (n+1), 0 for n <= 0.
+func uniform(r uint64, n time.Duration) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	hi, _ := bits.Mul64(r, uint64(n)+1)
+	return time.Duration(hi)
+}
+
+// after returns the pause after the k-th failure, whose error carries the
+// delay hint hint, given the previous pause prev (0 before the first) and
+// the attempt's random number r.
+func (p *pauser) after(k int, prev, hint time.Duration, r uint64) pauseWant {
+	w := pauseWant{k: k, hint: hint, r: r}
+	w.grown, w.base = p.base(k)
+	b := w.base
+	var d time.Duration
+	switch p.jitter {
+	case backoff.FullJitter:
+		w.lo, w.hi, d = 0, b, uniform(r, b)
+	case backoff.EqualJitter:
+		w.lo, w.hi, d = b-b/2, b, b-b/2+uniform(r, b/2)
+	case backoff.DecorrelatedJitter:
+		top := max(p.pause, mul3(prev)) // 3 × the previous pause, at least Pause
+		w.lo, w.hi = min(p.pause, p.cap), min(top, p.cap)
+		d = min(p.pause+uniform(r, top-p.pause), p.cap)
+	default:
+		w.lo, w.hi, d = b, b, b
+	}
+	w.d = max(d, hint)
+	return w
+}
+
+// words says how the pause w comes about, for a message.
+func (p *pauser) words(w pauseWant) string {
+	if p.jitter == backoff.NoJitter && p.growth <= 1 && p.cap == never && w.hint == 0 {
+		return "a pause of " + w.d.String()
+	}
+	var parts []string
+	if p.jitter != backoff.DecorrelatedJitter {
+		if p.growth > 1 {
+			parts = append(parts, fmt.Sprintf("pause %v × growth %v^%d = %s", p.pause, p.growth, w.k-1, fmtNever(w.grown)))
+		} else {
+			parts = append(parts, "pause "+p.pause.String())
+		}
+		if w.base < w.grown {
+			parts = append(parts, "capped at max_pause "+p.cap.String())
+		}
+	}
+	switch p.jitter {
+	case backoff.FullJitter, backoff.EqualJitter, backoff.DecorrelatedJitter:
+		s := fmt.Sprintf("%s jitter in [%v, %v] with the random number %d", p.jitterBy, w.lo, w.hi, w.r)
+		if p.jitter == backoff.DecorrelatedJitter && p.cap != never {
+			s += ", capped at max_pause " + p.cap.String()
+		}
+		parts = append(parts, s)
+	}
+	if w.hint > 0 {
+		parts = append(parts, "at least the delay hint "+w.hint.String())
+	}
+	return fmt.Sprintf("a pause of %v (%s)", w.d, strings.Join(parts, "; "))
 }
 
 // compare reports how the action a taken at step i differs from w.
@@ -546,7 +739,7 @@ func (c *checker) result(phase cphase, final *want, finalAt int) {
 		return
 	}
 	value := 0
-	if e := res.Steps[finalAt].Event; final.a.Err == nil && e.Kind == backoff.Ended {
+	if e := res.Steps[finalAt].Event; final.a.Kind == backoff.Finish && final.a.Err == nil && e.Kind == backoff.Ended {
 		value = e.Attempt // a simulated attempt returns its number
 	}
 	if res.Value != value {
@@ -560,6 +753,10 @@ type attemptSpan struct {
 	startStep  int
 	start, end time.Duration
 	endStep    int // -1 while running (a runaway)
+	// The pause after it: the step's action is a Pause (pausing) or
+	// starts the next attempt at once after a failure (a zero pause).
+	paused     bool
+	pauseUntil time.Duration // when that pause ends, as announced
 }
 
 // wholeCall checks the rules' plain statements on the call as a whole, as
@@ -574,10 +771,16 @@ func (c *checker) wholeCall() {
 	for i, s := range steps {
 		e, a := s.Event, s.Action
 		if running && i > 0 {
-			k := spans[len(spans)-1].k
-			if (e.Kind == backoff.Ended || e.Kind == backoff.Fired) && e.Attempt == k || e.Kind == backoff.Canceled {
-				spans[len(spans)-1].end, spans[len(spans)-1].endStep = e.At, i
+			sp := &spans[len(spans)-1]
+			if (e.Kind == backoff.Ended || e.Kind == backoff.Fired) && e.Attempt == sp.k || e.Kind == backoff.Canceled {
+				sp.end, sp.endStep = e.At, i
 				running = false
+				switch {
+				case a.Kind == backoff.Pause:
+					sp.paused, sp.pauseUntil = true, a.Until
+				case a.Kind == backoff.Start && a.Outcome == backoff.Failed:
+					sp.paused, sp.pauseUntil = true, e.At
+				}
 			}
 		}
 		if a.Kind == backoff.Start {
@@ -591,7 +794,7 @@ func (c *checker) wholeCall() {
 	last := steps[len(steps)-1]
 	finished := last.Action.Kind == backoff.Finish
 	end := last.Event.At
-	dl, at, pause := c.sc.Deadline.D(), c.sc.AttemptTimeout.D(), c.sc.Pause.D()
+	dl, at := c.sc.Deadline.D(), c.sc.AttemptTimeout.D()
 
 	// Rule 9: a cancel at 0 calls nothing.
 	if c.cancel == 0 && len(spans) > 0 {
@@ -610,16 +813,13 @@ func (c *checker) wholeCall() {
 		if dl > 0 && sp.start >= dl {
 			c.fail(4, sp.startStep, sp.start, "attempt %d starts at %v, at or after the deadline %v", sp.k, sp.start, dl)
 		}
-		// Rule 6: the first attempt at once; then exactly Pause between an
-		// attempt's end and the next one's start.
+		// Rule 6: the first attempt at once; then a pause between an
+		// attempt's end and the next one's start (see pauseBounds).
 		if j == 0 && sp.start != 0 {
 			c.fail(6, sp.startStep, sp.start, "the first attempt starts at %v; want 0s, with no pause before it", sp.start)
 		}
-		if j > 0 && spans[j-1].endStep >= 0 {
-			if gap := sp.start - spans[j-1].end; gap != pause {
-				c.fail(6, sp.startStep, sp.start, "attempt %d starts %v after attempt %d ended at %v; the pause is %v",
-					sp.k, gap, spans[j-1].k, spans[j-1].end, pause)
-			}
+		if j > 0 && spans[j-1].endStep >= 0 && !spans[j-1].paused {
+			c.fail(6, sp.startStep, sp.start, "attempt %d starts, but the call did not pause or go on after attempt %d", sp.k, spans[j-1].k)
 		}
 		// Rules 2, 3: no attempt runs past its timeout, unless cooperative
 		// and its script returns late; with abandon none runs past its cut.
@@ -632,6 +832,7 @@ func (c *checker) wholeCall() {
 				sp.k, sp.end-sp.start, sp.start, at)
 		}
 	}
+	c.pauseBounds(spans, finished)
 	if !finished {
 		return
 	}
@@ -646,9 +847,10 @@ func (c *checker) wholeCall() {
 	}
 	// Rule 6: nothing follows the last attempt, but a pause the caller cuts short.
 	if n := len(spans); n > 0 && spans[n-1].endStep >= 0 && end != spans[n-1].end {
-		inPause := c.cancel == end && end > spans[n-1].end && end <= plus(spans[n-1].end, pause)
+		lp := spans[n-1]
+		inPause := c.cancel == end && end > lp.end && lp.paused && end <= lp.pauseUntil
 		if !inPause {
-			c.fail(6, len(steps)-1, end, "the call ends at %v, not when its last attempt ended (%v)", end, spans[n-1].end)
+			c.fail(6, len(steps)-1, end, "the call ends at %v, not when its last attempt ended (%v)", end, lp.end)
 		}
 	}
 	// The returned error agrees with the steps.
@@ -663,6 +865,84 @@ func (c *checker) wholeCall() {
 	}
 }
 
+// pauseBounds checks the plain bounds of every pause the steps show (see
+// Check): the gap between an attempt's end and the next one's start, or,
+// when the caller cut the call short during a pause, the pause announced.
+// A pause is at least the delay hint of the failure before it; no longer
+// than MaxPause unless a hint asked for more; within its jitter's bounds
+// (b exactly without a jitter) unless a hint asked for more; and, without
+// a jitter, no shorter than an earlier pause, where no hint made either.
+// A call that ends at a failure with ErrDeadline (rule 5) would have
+// paused into the deadline even at the longest pause its bounds allow.
+func (c *checker) pauseBounds(spans []attemptSpan, finished bool) {
+	var (
+		prev   time.Duration      // the previous pause (0 before the first)
+		plain  time.Duration = -1 // the latest pause without a hint (none yet)
+		plainK int
+	)
+	for j, sp := range spans {
+		if sp.endStep < 0 {
+			return
+		}
+		endEvent := c.res.Steps[sp.endStep].Event
+		hint := time.Duration(0)
+		if until, cut := c.cutOf(sp.start); endEvent.Kind == backoff.Ended && (cut == nil || endEvent.At < until) {
+			hint = hintOf(endEvent.Err) // a cut attempt's error only echoes the cut
+		}
+		w := c.pauses.after(sp.k, prev, hint, 0) // its bounds, whatever the draw
+		lo, hi := max(w.lo, hint), max(w.hi, hint)
+		if !sp.paused {
+			// Rule 5: the call ends here rather than pause into the deadline.
+			a := c.res.Steps[sp.endStep].Action
+			var be *backoff.Error
+			if dl := c.sc.Deadline.D(); finished && j == len(spans)-1 && a.Outcome == backoff.Failed &&
+				errors.As(a.Err, &be) && be.Reason == backoff.ErrDeadline && plus(sp.end, hi) < dl {
+				c.fail(5, sp.endStep, sp.end, "the call ends with ErrDeadline after attempt %d failed at %v, but its pause, at most %v, would end by %v, before the deadline %v",
+					sp.k, sp.end, hi, plus(sp.end, hi), dl)
+			}
+			return
+		}
+		d := sp.pauseUntil - sp.end // as announced: the pause a cancel cut short
+		step, at := sp.endStep, sp.end
+		if j+1 < len(spans) {
+			d = spans[j+1].start - sp.end // as taken
+			step, at = spans[j+1].startStep, spans[j+1].start
+		}
+		what := fmt.Sprintf("the pause after attempt %d is %v", sp.k, d)
+		switch {
+		case d < hint:
+			c.fail(6, step, at, "%s, shorter than the delay hint %v its error carries", what, hint)
+		case c.pauses.cap != never && d > c.pauses.cap && d != hint:
+			c.fail(6, step, at, "%s, longer than max_pause %v, and no delay hint asked for it", what, c.pauses.cap)
+		case d < lo || d > hi:
+			c.fail(6, step, at, "%s; want %s", what, c.boundWords(w, lo, hi))
+		case c.pauses.jitter == backoff.NoJitter && hint == 0 && d < plain:
+			c.fail(6, step, at, "%s, shorter than the pause after attempt %d (%v), with no jitter and no delay hint", what, plainK, plain)
+		}
+		if hint == 0 {
+			plain, plainK = d, sp.k
+		}
+		prev = d
+	}
+}
+
+// boundWords says what bounds a pause keeps.
+func (c *checker) boundWords(w pauseWant, lo, hi time.Duration) string {
+	var s string
+	switch c.pauses.jitter {
+	case backoff.NoJitter:
+		s = fmt.Sprintf("exactly %v", w.base)
+	case backoff.DecorrelatedJitter:
+		s = fmt.Sprintf("within [%v, %v], from pause %v to 3 times the previous pause", w.lo, w.hi, c.pauses.pause)
+	default:
+		s = fmt.Sprintf("within [%v, %v], the bounds of %s jitter of %v", w.lo, w.hi, c.pauses.jitterBy, w.base)
+	}
+	if w.hint > 0 {
+		s += fmt.Sprintf(", or the delay hint %v (so within [%v, %v])", w.hint, lo, hi)
+	}
+	return s
+}
+
 // The words of messages.
 
 func fmtNever(t time.Duration) string {
@@ -674,6 +954,9 @@ func fmtNever(t time.Duration) string {
 
 // errName names an error as a Go programmer would write it.
 func errName(err error) string {
+	if hint, ok, inner := unhint(err); ok {
+		return fmt.Sprintf("%s with a delay hint of %v", errName(inner), hint)
+	}
 	switch err {
 	case nil:
 		return "nil"

@@ -85,6 +85,20 @@ var checkCases = []struct {
 	{"ties: a cancel at the end of a pause, and attempts ending at their timeout",
 		`{"attempt_timeout":"100ms","pause":"100ms","cancel_at":"300ms","attempts":[{"takes":"100ms","outcome":"retryable"}]}`,
 		sim.ErrCanceled, 2, 300 * msec},
+	{"rule 6: pauses grow by growth, up to max_pause",
+		`{"pause":"100ms","growth":3,"max_pause":"250ms","max_tries":4,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+		backoff.ErrMaxTries, 4, 640 * msec}, // pauses of 100, 250 (300 capped), 250ms
+	{"rule 6: a delay hint is a floor on the pause, and is not capped",
+		`{"pause":"50ms","max_pause":"60ms","attempts":[{"takes":"10ms","outcome":"retryable","retry_after":"200ms"},{"takes":"10ms","outcome":"ok"}]}`,
+		nil, 2, 220 * msec},
+	{"rule 5: a delay hint that reaches the deadline ends the call at once",
+		`{"deadline":"500ms","pause":"10ms","attempts":[{"takes":"100ms","outcome":"retryable","retry_after":"400ms"}]}`,
+		backoff.ErrDeadline, 1, 100 * msec},
+	{"rule 6: full jitter from the seed",
+		// The first two numbers of rand.NewPCG(1, sim.SeedStream), as
+		// floor(r × (100ms+1) / 2^64): 86.868748ms and 39.349776ms.
+		`{"pause":"100ms","jitter":"full","seed":1,"max_tries":3,"attempts":[{"outcome":"retryable"}]}`,
+		backoff.ErrMaxTries, 3, 126_218_524},
 }
 
 // simulate parses and runs a scenario.
@@ -187,7 +201,9 @@ func randomScenario(r *rand.Rand) sim.Scenario {
 	kinds := []sim.Kind{sim.OK, sim.Retryable, sim.NotRetryable, sim.GiveUp, sim.Hang}
 	reactions := []sim.Reaction{"", sim.AtOnce, sim.Late, sim.Ignore}
 	for {
-		sc := sim.Scenario{AttemptTimeout: d(4), Deadline: d(12), Pause: d(3), MaxTries: r.IntN(5), Abandon: r.IntN(2) == 0}
+		sc := sim.Scenario{AttemptTimeout: d(4), Deadline: d(12), Pause: d(3), MaxTries: r.IntN(5), Abandon: r.IntN(2) == 0,
+			Growth: []float64{0, 1, 1.5, 3}[r.IntN(4)], MaxPause: d(4), Jitter: []string{"", "full", "equal", "decorrelated"}[r.IntN(4)],
+			Seed: r.Uint64()}
 		if r.IntN(3) == 0 {
 			c := d(12)
 			sc.CancelAt = &c
@@ -199,6 +215,9 @@ func randomScenario(r *rand.Rand) sim.Scenario {
 			}
 			if a.OnCancel == sim.Late {
 				a.Late = d(3) + sim.Duration(msec)
+			}
+			if (a.Outcome == sim.Retryable || a.Outcome == sim.GiveUp) && r.IntN(3) == 0 {
+				a.RetryAfter = d(8)
 			}
 			sc.Attempts = append(sc.Attempts, a)
 		}
@@ -396,6 +415,64 @@ func TestCheck_fails(t *testing.T) {
 				d.Runaway = true
 				return d
 			}, 0, -1, "Runaway is set, but the call finished"},
+		{"a pause that did not grow",
+			`{"pause":"100ms","growth":3,"max_pause":"250ms","max_tries":3,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start, 1 pause until 110ms, 2 start, 3 pause until 370ms, 4 start, 5 finish
+				d.Steps[3].Action.Until -= 150 * msec
+				shift(d, 4, -150*msec)
+				return d
+			}, 6, 3, "a pause of 250ms (pause 100ms × growth 3^1 = 300ms; capped at max_pause 250ms)"},
+		{"the same, as the whole call shows it",
+			`{"pause":"100ms","growth":3,"max_pause":"250ms","max_tries":3,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Steps[3].Action.Until -= 150 * msec
+				shift(d, 4, -150*msec)
+				return d
+			}, 6, 4, "the pause after attempt 2 is 100ms; want exactly 250ms"},
+		{"a jittered pause 1ns off its random number",
+			`{"pause":"100ms","jitter":"full","seed":1,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start, 1 pause until 86.868748ms, 2 start, 3 finish
+				d.Steps[1].Action.Until++
+				shift(d, 2, 1)
+				return d
+			}, 6, 1, "full jitter in [0s, 100ms] with the random number"},
+		{"an event with another random number",
+			`{"pause":"100ms","jitter":"equal","seed":5,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Steps[1].Event.Rand++
+				return d
+			}, 6, 1, "the event that ends attempt 1 carries the random number"},
+		{"a pause past max_pause",
+			`{"pause":"100ms","growth":2,"max_pause":"150ms","jitter":"full","seed":3,"max_tries":3,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start, 1 pause, 2 start, 3 pause, 4 start, 5 finish
+				over := res.Steps[3].Event.At + 160*msec - d.Steps[3].Action.Until
+				d.Steps[3].Action.Until += over
+				shift(d, 4, over)
+				return d
+			}, 6, 4, "longer than max_pause 150ms, and no delay hint asked for it"},
+		{"a delay hint not honoured",
+			`{"pause":"50ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable","retry_after":"200ms"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start, 1 pause until 210ms, 2 start, 3 finish
+				d.Steps[1].Action.Until -= 150 * msec
+				shift(d, 2, -150*msec)
+				return d
+			}, 6, 2, "the pause after attempt 1 is 50ms, shorter than the delay hint 200ms its error carries"},
+		{"rule 5 where the pause would end before the deadline",
+			`{"deadline":"1s","pause":"100ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				end := &backoff.Error{Reason: backoff.ErrDeadline, Last: sim.ErrRetryable, Attempts: 1, Elapsed: 10 * msec}
+				d.Steps = d.Steps[:2]
+				d.Steps[1].Action = backoff.Action{Kind: backoff.Finish, Err: end, Outcome: backoff.Failed}
+				d.Err = end
+				return d
+			}, 5, 1, "its pause, at most 100ms, would end by 110ms, before the deadline 1s"},
 		{"steps after the call finished",
 			`{"attempts":[{"outcome":"ok"}]}`,
 			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
@@ -475,6 +552,10 @@ func TestTimelineAndSVG(t *testing.T) {
 		checkCases[12].name: {"the caller cancelled before the call began, so the operation is never called"},
 		checkCases[13].name: {"the caller cancels during the pause; the call ends: cancelled by the caller"},
 		checkCases[15].name: {"the caller cancels: attempt 2 is abandoned (cut)"},
+		checkCases[17].name: {"pause 100ms, growth 3, max pause 250ms, max tries 4", "370ms  pause over; attempt 3 starts"},
+		checkCases[18].name: {"#1: fails after 10ms (retryable), asking to retry after 200ms", "pause until 210ms"},
+		checkCases[19].name: {"the call ends: the pause would end at 500ms", "Last sim.ErrRetryable with a delay hint of 400ms"},
+		checkCases[20].name: {"pause 100ms, full jitter (seed 1), max tries 3", "pause until 86.868748ms"},
 	}
 	marks := map[string][]string{ // in the SVG
 		checkCases[2].name:  {`fill="url(#hatch)"`, ">pause<", ">timed out<"},

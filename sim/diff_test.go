@@ -62,6 +62,90 @@ func grid() []sim.Scenario {
 
 func ptr[T any](v T) *T { return &v }
 
+// pauseGrid returns scenarios of the pause fields: growth with a cap or a
+// deadline, each jitter with a seed, zero pauses, and scripts whose
+// errors carry delay hints (short and long ones, one that reaches the
+// deadline), with attempt timeouts, abandon and a cancel.
+func pauseGrid() []sim.Scenario {
+	policies := []sim.Scenario{
+		{Pause: dur(20 * ms), Growth: 2, MaxPause: dur(70 * ms), MaxTries: 5},
+		{Pause: dur(20 * ms), Growth: 1.5, Deadline: dur(300 * ms)},
+		{Pause: dur(10 * ms), Growth: 2, Jitter: "full", Seed: 1, MaxTries: 5},
+		{Pause: dur(40 * ms), Growth: 10, MaxPause: dur(100 * ms), Jitter: "equal", Seed: 2, Deadline: dur(300 * ms)},
+		{Pause: dur(10 * ms), MaxPause: dur(120 * ms), Jitter: "decorrelated", Seed: 3, MaxTries: 5},
+		{MaxTries: 4},
+		{Jitter: "decorrelated", Seed: 4, MaxTries: 4},
+	}
+	scripts := [][]sim.Attempt{
+		{{Takes: dur(10 * ms), Outcome: sim.Retryable, RetryAfter: dur(100 * ms)}, {Takes: dur(10 * ms), Outcome: sim.Retryable}, {Takes: dur(5 * ms), Outcome: sim.OK}},
+		{{Takes: dur(10 * ms), Outcome: sim.Retryable}, {Takes: dur(20 * ms), Outcome: sim.Retryable, RetryAfter: dur(500 * ms)}},
+		{{Outcome: sim.Hang}, {Takes: dur(10 * ms), Outcome: sim.Retryable, RetryAfter: dur(30 * ms)}, {Takes: dur(60 * ms), Outcome: sim.Retryable, RetryAfter: dur(5 * ms)}},
+		{{Takes: dur(10 * ms), Outcome: sim.Retryable, RetryAfter: dur(15 * ms)}, {Takes: dur(10 * ms), Outcome: sim.GiveUp, RetryAfter: dur(1 * ms)}},
+	}
+	var out []sim.Scenario
+	for pi, base := range policies {
+		for si, script := range scripts {
+			for _, at := range []time.Duration{0, 50 * ms} {
+				for _, abandon := range []bool{false, true} {
+					for ci, cancel := range []*sim.Duration{nil, ptr(dur(150 * ms))} {
+						sc := base
+						sc.Name = fmt.Sprintf("policy#%d,script#%d,at=%v,abandon=%v,cancel#%d", pi, si, at, abandon, ci)
+						sc.Attempts, sc.AttemptTimeout, sc.Abandon, sc.CancelAt = script, dur(at), abandon, cancel
+						if sc.Validate() == nil {
+							out = append(out, sc)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestDifferential_pauses: the scenarios of pauseGrid through the
+// simulator and the executor (given sc.Policy(), whose seeded Rand draws
+// what the simulator draws) give the same trace, or, where two things
+// fall due at one instant, one of the orders the simulator explores.
+func TestDifferential_pauses(t *testing.T) {
+	n := 0
+	for _, sc := range pauseGrid() {
+		want, err := sim.Run(sc)
+		if err != nil || want.Runaway {
+			t.Fatalf("%s: %v (runaway %v)", sc.Name, err, want != nil && want.Runaway)
+		}
+		if err := sim.Check(sc, want); err != nil {
+			t.Fatalf("%s: %v", sc.Name, err)
+		}
+		traces, _ := drive.Orders(sc, 1<<10)
+		for _, driver := range []struct {
+			name string
+			run  func(*testing.T, sim.Scenario, *sim.Result) ([]sim.Step, int, error)
+		}{{"synctest", runSynctest}, {"fakeclock", runFakeClock}} {
+			steps, v, err := driver.run(t, sc, want)
+			if len(want.Ties) == 0 {
+				if d := sim.Compare(lines(want.Steps), steps); d != nil {
+					t.Fatalf("%s through the executor (%s) differs from the simulator (recorded = simulator, replayed = executor):\n%v\nsimulated trace:\n%s", sc.Name, driver.name, d, sim.Encode(sc, want.Steps))
+				}
+				if v != want.Value || fmt.Sprint(err) != fmt.Sprint(want.Err) {
+					t.Fatalf("%s (%s): Do returned %d, %v; the simulator %d, %v", sc.Name, driver.name, v, err, want.Value, want.Err)
+				}
+			} else if !drive.OneOf(traces, steps) {
+				t.Fatalf("%s (%s): the executor's trace is none of the %d orders the simulator explores:\n%s", sc.Name, driver.name, len(traces), sim.Encode(sc, steps))
+			}
+			for i, s := range steps {
+				if j := sc.Policy().Jitter; j != 0 && i < len(want.Steps) && len(want.Ties) == 0 && s.Event.Rand != want.Steps[i].Event.Rand {
+					t.Fatalf("%s (%s): step %d carries the random number %d; the simulator's %d", sc.Name, driver.name, i, s.Event.Rand, want.Steps[i].Event.Rand)
+				}
+			}
+		}
+		n++
+	}
+	if n < 100 {
+		t.Errorf("only %d scenarios; pauseGrid should give more than 100", n)
+	}
+	t.Logf("%d scenarios with growth, caps, jitter and delay hints: the executor took the simulator's steps", n)
+}
+
 func TestDifferential(t *testing.T) {
 	compared, ties := 0, 0
 	for _, sc := range grid() {

@@ -372,6 +372,42 @@ var goldenOutcomes = map[string]goldenOutcome{
 	"rule9_cancel_ties_pause_end":       {sim.ErrCanceled, sim.ErrRetryable, 2, 200 * goldenStep, goldenMsList(0, 200), nil, goldenMsList(200, 200)},
 	"rule9_cancel_ties_pause_end_flip0": {sim.ErrCanceled, sim.ErrRetryable, 1, 200 * goldenStep, goldenMsList(0), nil, goldenMsList(200)},
 	"rule9_cancel_ties_pause_end_flip1": {sim.ErrCanceled, sim.ErrRetryable, 1, 200 * goldenStep, goldenMsList(0), nil, goldenMsList(200, 200)},
+
+	// Rule 6 with the pause fields. Growth 2 from 100ms, capped at 500ms:
+	// pauses of 100, 200, 400, 500, 500ms between attempts of 10ms.
+	"rule6_growth_capped": {backoff.ErrMaxTries, sim.ErrRetryable, 6, 1760 * goldenStep, goldenMsList(0, 110, 320, 730, 1240, 1750), nil, nil},
+	// Seeded jitter, attempts of 10ms. Worked out apart from package sim:
+	// the k-th number r of rand.NewPCG(seed, sim.SeedStream), a uniform
+	// number in [0, n] as floor(r × (n+1) / 2^64) with math/big, and the
+	// definitions of backoff.Jitter. Full and equal: b = 100, 200, 300
+	// (400 capped), 300ms; full is uniform in [0, b], equal b/2 plus
+	// uniform in [0, b/2]. Decorrelated: 100ms plus uniform in [0, max(100ms,
+	// 3 × the previous pause) - 100ms], capped at 1s; the first pause,
+	// with no previous one, is 100ms.
+	"rule6_jitter_full_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 5, 451_367_397,
+		[]time.Duration{0, 40_134_167, 154_429_995, 307_132_868, 441_367_397}, nil, nil},
+	"rule6_jitter_equal_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 5, 675_235_858,
+		[]time.Duration{0, 98_380_163, 210_551_538, 398_562_247, 665_235_858}, nil, nil},
+	"rule6_jitter_decorrelated_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 6, 1_442_218_561,
+		[]time.Duration{0, 110_000_000, 236_984_350, 572_049_392, 1_209_259_679, 1_432_218_561}, nil, nil},
+	// A delay hint is a floor and is not capped: attempt 1 asks for 300ms
+	// (max_pause is 100ms), attempt 2 for 20ms, less than the 50ms pause.
+	"rule6_hint_is_a_floor": {nil, nil, 3, 380 * goldenStep, goldenMsList(0, 310, 370), nil, nil},
+	// Rule 5 with a hint: attempt 2 fails at 200ms asking for 800ms, which
+	// would end at the deadline (1s): the call ends at once. Last is its
+	// error (carrying the hint).
+	"rule5_hint_reaches_deadline": {backoff.ErrDeadline, sim.ErrRetryable, 2, 200 * goldenStep, goldenMsList(0, 150),
+		[]string{"1s deadline", "1s deadline"}, nil},
+}
+
+// goldenSameLast reports whether got is the error want, or (from an
+// attempt with a retry_after) want carrying a delay hint.
+func goldenSameLast(got, want error) bool {
+	if got == want {
+		return true
+	}
+	h, ok := got.(interface{ RetryAfter() time.Duration })
+	return ok && h.RetryAfter() > 0 && errors.Unwrap(got) == want
 }
 
 // TestGoldenOutcomes checks every golden trace against the outcome worked
@@ -454,7 +490,7 @@ func TestGoldenOutcomes(t *testing.T) {
 				t.Errorf("elapsed %v, want %v", end.Elapsed, want.elapsed)
 			}
 			var be *backoff.Error
-			if !errors.As(res.Err, &be) || be.Reason != want.reason || be.Last != want.last {
+			if !errors.As(res.Err, &be) || be.Reason != want.reason || !goldenSameLast(be.Last, want.last) {
 				t.Errorf("Run's error = %v, want Reason %v and Last %v", res.Err, want.reason, want.last)
 			}
 		})

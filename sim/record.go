@@ -18,19 +18,35 @@ import (
 // did; the first time the steps show the caller's context done becomes
 // CancelAt.
 //
+// A pause longer than the one p's Pause, Growth and MaxPause give after a
+// failure shows that the failure's error carried a delay hint: the
+// attempt's RetryAfter is that pause. A failure that ends the call with
+// ErrDeadline (rule 5) though its pause would have ended before the
+// deadline shows a hint that reached it: RetryAfter is the time left.
+//
 // Where two things fell due at one instant, the scenario flips the ties
 // (see Scenario.Flip) that reproduce the order the steps show. The
 // simulated errors are the canonical ones (ErrRetryable...), not the
 // recorded texts: compare the two with a recorded trace's shape, as Replay
 // does for a trace whose header says it was recorded.
+//
+// A policy with a Jitter is refused: a scenario's jitter draws from its
+// seed, and the random numbers of a recorded call came from elsewhere.
 func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
-	if p.Growth > 1 || p.MaxPause > 0 || p.Jitter != backoff.NoJitter {
-		return Scenario{}, fmt.Errorf("sim: the policy has Growth %v, MaxPause %v, Jitter %v: scenarios cannot express them yet, so its trace would not replay", p.Growth, p.MaxPause, p.Jitter)
+	if p.Jitter != backoff.NoJitter {
+		return Scenario{}, fmt.Errorf("sim: the policy has Jitter %v: a scenario draws its jitter from its seed, which cannot give the random numbers of a recorded call, so its trace would not replay", p.Jitter)
 	}
 	sc := Scenario{
 		AttemptTimeout: Duration(p.AttemptTimeout), Deadline: Duration(p.Deadline),
-		Pause: Duration(p.Pause), MaxTries: p.MaxTries, Abandon: p.Abandon,
+		Pause: Duration(p.Pause), Growth: p.Growth, MaxPause: Duration(p.MaxPause),
+		MaxTries: p.MaxTries, Abandon: p.Abandon,
 	}
+	if sc.Pause == 0 {
+		// Every pause is 0 (or a hint): the fields that shape it mean
+		// nothing, and a scenario refuses them.
+		sc.Growth, sc.MaxPause = 0, 0
+	}
+	pauses := newPauser(sc)
 	cancelAt := func(t time.Duration) {
 		if sc.CancelAt == nil {
 			d := Duration(t)
@@ -47,7 +63,11 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 				cancelAt(0)
 			}
 		case running && e.Kind == backoff.Ended && e.Attempt == start.Action.Attempt:
-			sc.Attempts = append(sc.Attempts, ended(start, s, cancelAt))
+			att := ended(start, s, cancelAt)
+			if att.Outcome == Retryable {
+				att.RetryAfter = hinted(&sc, &pauses, start.Action.Attempt, s)
+			}
+			sc.Attempts = append(sc.Attempts, att)
 			running = false
 		case running && (e.Kind == backoff.Fired || e.Kind == backoff.Canceled):
 			// With Abandon: cut before it returned.
@@ -67,6 +87,12 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 	}
 	if len(sc.Attempts) == 0 {
 		sc.Attempts = []Attempt{{Outcome: OK}} // never called: any script will do
+	}
+	if sc.Growth > 1 && sc.MaxPause == 0 && sc.Deadline == 0 && sc.MaxTries == 0 {
+		// A scenario bounds pauses that grow (see Validate). The call
+		// made len(sc.Attempts) attempts: allowing one more changes none
+		// of its steps.
+		sc.MaxTries = len(sc.Attempts) + 1
 	}
 	// Where the recording shows two things at one instant, take the order
 	// of the ties that reproduces it.
@@ -134,6 +160,24 @@ func ended(start, end Step, cancelAt func(time.Duration)) Attempt {
 		return Attempt{Outcome: Hang, OnCancel: Late, Late: Duration(late)}
 	}
 	return Attempt{Outcome: Hang}
+}
+
+// hinted returns the delay hint that the failure of attempt k, ended by
+// its own retryable error at step s, shows: the pause it led to, if longer
+// than the policy's; the time left before the deadline, if the call ended
+// there (rule 5) though the policy's pause would not have reached it; 0
+// if it shows none. Without a jitter the pauses do not depend on the
+// previous one.
+func hinted(sc *Scenario, pauses *pauser, k int, s Step) Duration {
+	e, a := s.Event, s.Action
+	plain := pauses.after(k, 0, 0, 0).d
+	switch {
+	case a.Kind == backoff.Pause && a.Until-e.At > plain:
+		return Duration(a.Until - e.At)
+	case a.Kind == backoff.Finish && errors.Is(a.Err, backoff.ErrDeadline) && sc.Deadline > 0 && plus(e.At, plain) < sc.Deadline.D():
+		return sc.Deadline - Duration(e.At)
+	}
+	return 0
 }
 
 // WriteTrace writes the recorded steps as a trace whose header carries the

@@ -81,11 +81,138 @@ func TestRecorder_production(t *testing.T) {
 	})
 }
 
-// A policy whose pauses a scenario cannot express is refused, not dropped.
+// A policy with a jitter is refused, not dropped: its random numbers
+// cannot be replayed from a seed.
 func TestScenarioOf_refusesWhatItCannotExpress(t *testing.T) {
-	for _, p := range []backoff.Policy{{Growth: 2}, {MaxPause: time.Second}, {Jitter: backoff.FullJitter}} {
-		if _, err := sim.ScenarioOf(p, nil); err == nil {
-			t.Errorf("ScenarioOf(%+v) = nil error", p)
+	for _, j := range []backoff.Jitter{backoff.FullJitter, backoff.EqualJitter, backoff.DecorrelatedJitter} {
+		_, err := sim.ScenarioOf(backoff.Policy{Pause: time.Second, Jitter: j}, nil)
+		if err == nil || !strings.Contains(err.Error(), "Jitter "+j.String()) || !strings.Contains(err.Error(), "seed") {
+			t.Errorf("ScenarioOf with Jitter %v = %v; want an error naming the jitter and the seed", j, err)
 		}
 	}
+}
+
+// Calls with growth, a cap and delay hints, recorded from the executor,
+// replay: the recorded scenario's retry_after is each pause the policy
+// alone would not make (pauseGrid's scenarios without jitter and ties).
+func TestRecorder_replaysPauses(t *testing.T) {
+	n := 0
+	for _, sc := range pauseGrid() {
+		want, _ := sim.Run(sc)
+		if sc.Policy().Jitter != backoff.NoJitter || len(want.Ties) > 0 {
+			continue
+		}
+		steps, _, _ := runSynctest(t, sc, want)
+		var rec sim.Recorder
+		for _, s := range steps {
+			rec.Observe(s.Event, s.Action)
+		}
+		var trace bytes.Buffer
+		if err := rec.WriteTrace(&trace, sc.Policy()); err != nil {
+			t.Fatalf("%s: WriteTrace: %v", sc.Name, err)
+		}
+		if err := sim.Replay(bytes.NewReader(trace.Bytes())); err != nil {
+			t.Fatalf("%s: the recorded trace does not replay: %v\n%s", sc.Name, err, trace.Bytes())
+		}
+		n++
+	}
+	if n < 50 {
+		t.Errorf("only %d recorded calls", n)
+	}
+	t.Logf("%d recorded calls with growth, caps and hints replayed", n)
+}
+
+// ScenarioOf reads delay hints off the pauses: one longer than the
+// policy's (past its cap), and one that ended the call at the deadline
+// (rule 5) though the policy's pause would not have.
+func TestScenarioOf_hints(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errBusy := errors.New("busy")
+		var rec sim.Recorder
+		p := backoff.Policy{Deadline: 2 * time.Second, Pause: 100 * time.Millisecond, Growth: 2, MaxPause: 150 * time.Millisecond,
+			RetryIf: backoff.AnyError, Observer: &rec}
+		n := 0
+		_, err := backoff.Do(t.Context(), p, func(ctx context.Context) (int, error) {
+			n++
+			time.Sleep(10 * time.Millisecond)
+			switch n {
+			case 1:
+				return 0, backoff.RetryAfter(errBusy, 700*time.Millisecond) // past the cap
+			case 2:
+				return 0, backoff.RetryAfter(errBusy, 50*time.Millisecond) // shorter than the pause: unseen
+			}
+			return 0, backoff.RetryAfter(errBusy, time.Hour) // reaches the deadline
+		})
+		if !errors.Is(err, backoff.ErrDeadline) {
+			t.Fatalf("Do = %v", err)
+		}
+		sc, err := sim.ScenarioOf(p, rec.Steps())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Attempts at 0, 710ms (after 700ms), 870ms (after 150ms, capped);
+		// the third fails at 880ms, 1.12s before the deadline.
+		want := []sim.Duration{sim.Duration(700 * time.Millisecond), 0, sim.Duration(1120 * time.Millisecond)}
+		if len(sc.Attempts) != len(want) {
+			t.Fatalf("ScenarioOf = %+v; want %d attempts", sc, len(want))
+		}
+		for i, a := range sc.Attempts {
+			if a.Outcome != sim.Retryable || a.RetryAfter != want[i] {
+				t.Errorf("attempts[%d] = %+v; want retryable with retry_after %v", i, a, want[i])
+			}
+		}
+		if sc.Growth != 2 || sc.MaxPause.D() != 150*time.Millisecond {
+			t.Errorf("ScenarioOf = %+v; want growth 2 and max_pause 150ms", sc)
+		}
+		var trace bytes.Buffer
+		if err := rec.WriteTrace(&trace, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.Replay(&trace); err != nil {
+			t.Fatalf("the recorded trace does not replay: %v", err)
+		}
+	})
+}
+
+// Growth with no cap, deadline or max_tries is bounded in the scenario by
+// allowing one attempt more than the call made; with no pause, growth and
+// the cap mean nothing and are left out.
+func TestScenarioOf_boundsGrowth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			p    backoff.Policy
+			want sim.Scenario
+		}{
+			{backoff.Policy{Pause: 10 * time.Millisecond, Growth: 3, RetryIf: backoff.AnyError},
+				sim.Scenario{Pause: sim.Duration(10 * time.Millisecond), Growth: 3, MaxTries: 4}},
+			{backoff.Policy{Growth: 3, MaxPause: time.Second, RetryIf: backoff.AnyError},
+				sim.Scenario{}},
+		} {
+			var rec sim.Recorder
+			p := tc.p
+			p.Observer = &rec
+			n := 0
+			backoff.Do(t.Context(), p, func(ctx context.Context) (int, error) {
+				if n++; n == 3 {
+					return 3, nil
+				}
+				return 0, errors.New("not yet")
+			})
+			sc, err := sim.ScenarioOf(p, rec.Steps())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Pause != tc.want.Pause || sc.Growth != tc.want.Growth || sc.MaxPause != tc.want.MaxPause || sc.MaxTries != tc.want.MaxTries {
+				t.Errorf("ScenarioOf(%+v) = %+v; want pause %v, growth %v, max_pause %v, max_tries %d",
+					tc.p, sc, tc.want.Pause, tc.want.Growth, tc.want.MaxPause, tc.want.MaxTries)
+			}
+			var trace bytes.Buffer
+			if err := rec.WriteTrace(&trace, p); err != nil {
+				t.Fatal(err)
+			}
+			if err := sim.Replay(&trace); err != nil {
+				t.Fatalf("the recorded trace does not replay: %v", err)
+			}
+		}
+	})
 }

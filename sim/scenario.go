@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -23,13 +25,27 @@ import (
 // How the policy classifies errors is fixed by the script: an attempt's
 // Outcome says what its error is to the policy (retryable, not retryable,
 // or retryable and a reason to give up), so no predicate needs encoding.
+//
+// The pause fields are those of backoff.Policy: Growth, MaxPause and
+// Jitter (by name), with Seed for the jitter's random numbers, and a
+// server's delay hint per attempt (Attempt.RetryAfter).
 type Scenario struct {
 	Name           string   `json:"name,omitempty"`
 	AttemptTimeout Duration `json:"attempt_timeout,omitempty"`
 	Deadline       Duration `json:"deadline,omitempty"`
 	Pause          Duration `json:"pause,omitempty"`
-	MaxTries       int      `json:"max_tries,omitempty"`
-	Abandon        bool     `json:"abandon,omitempty"`
+	// Growth multiplies the pause after each failure (Policy.Growth): 0
+	// or 1 keeps it constant, a finite number above 1 grows it.
+	Growth float64 `json:"growth,omitempty"`
+	// MaxPause caps every pause (Policy.MaxPause), but one a delay hint
+	// asks for. 0: no cap.
+	MaxPause Duration `json:"max_pause,omitempty"`
+	// Jitter names the policy's jitter (Policy.Jitter), as
+	// backoff.Jitter's String writes it: "none", "full", "equal" or
+	// "decorrelated". Empty: none.
+	Jitter   string `json:"jitter,omitempty"`
+	MaxTries int    `json:"max_tries,omitempty"`
+	Abandon  bool   `json:"abandon,omitempty"`
 	// Attempts scripts attempt k as Attempts[k-1]; attempts beyond the
 	// script repeat its last entry. At least one is needed.
 	Attempts []Attempt `json:"attempts"`
@@ -41,9 +57,19 @@ type Scenario struct {
 	// executor on a real clock may see either order at a tie; Flip lets a
 	// simulation, and so a trace, take the other one.
 	Flip []int `json:"flip,omitempty"`
-	// Seed seeds anything random the simulation draws. Nothing does yet.
+	// Seed seeds the random numbers the jitter draws: Policy gives the
+	// policy, when it has a Jitter, a new math/rand/v2 PCG seeded with
+	// (Seed, SeedStream) as its Rand, and the simulator draws from such a
+	// source as the executor does (one number for each event that ends an
+	// attempt, in order), so that backoff.Do under sc.Policy() and the
+	// simulation pause alike. Without a jitter nothing is drawn.
 	Seed uint64 `json:"seed,omitempty"`
 }
+
+// SeedStream is the second seed of the PCG a scenario's policy draws its
+// jitter from: rand.NewPCG(Scenario.Seed, SeedStream). It spells
+// "backoff!" in ASCII.
+const SeedStream uint64 = 0x6261636b6f666621
 
 // An Attempt scripts one attempt: it runs for Takes, then ends with its
 // Outcome, unless its context is done first; then it reacts as OnCancel says.
@@ -54,6 +80,13 @@ type Attempt struct {
 	// Late is how long after its context is done the attempt returns,
 	// with OnCancel "late".
 	Late Duration `json:"late,omitempty"`
+	// RetryAfter, if positive, is a delay hint the attempt's error carries
+	// (backoff.RetryAfter), as a server's Retry-After header gives one: the
+	// pause after it lasts at least that long. Only an error that is
+	// retried carries one: the outcome is retryable or give-up. An attempt
+	// that its cut or the caller's cancel ends returns no such error, so
+	// its hint is not seen.
+	RetryAfter Duration `json:"retry_after,omitempty"`
 }
 
 // A Kind is how an attempt ends, and so what the policy makes of it.
@@ -88,7 +121,8 @@ var (
 	ErrCanceled  = errors.New("sim: canceled by the caller")
 )
 
-// Err returns the error an attempt of kind k returns, nil for OK and Hang.
+// Err returns the error an attempt of kind k returns, nil for OK and Hang
+// (an attempt with a RetryAfter returns it wrapped; see Attempt.Err).
 func (k Kind) Err() error {
 	switch k {
 	case Retryable:
@@ -99,6 +133,17 @@ func (k Kind) Err() error {
 		return ErrGiveUp
 	}
 	return nil
+}
+
+// Err returns the error the attempt returns when it ends by itself: its
+// Outcome's error (see Kind.Err), carrying the delay hint RetryAfter if it
+// has one.
+func (a Attempt) Err() error {
+	err := a.Outcome.Err()
+	if a.RetryAfter > 0 && err != nil {
+		return backoff.RetryAfter(err, a.RetryAfter.D())
+	}
+	return err
 }
 
 // A Duration is a time.Duration written in JSON as a Go duration string.
@@ -188,11 +233,15 @@ func decodeStrict(b []byte, v any) error {
 // object b (a scenario, or a trace header holding one) that does not
 // parse, or "" if it finds none.
 func badDuration(b []byte) string {
-	type attempt struct{ Takes, Late json.RawMessage }
+	type attempt struct {
+		Takes, Late json.RawMessage
+		RetryAfter  json.RawMessage `json:"retry_after"`
+	}
 	type scenario struct {
 		AttemptTimeout json.RawMessage `json:"attempt_timeout"`
 		Deadline       json.RawMessage `json:"deadline"`
 		Pause          json.RawMessage `json:"pause"`
+		MaxPause       json.RawMessage `json:"max_pause"`
 		CancelAt       json.RawMessage `json:"cancel_at"`
 		Attempts       []attempt       `json:"attempts"`
 	}
@@ -211,9 +260,11 @@ func badDuration(b []byte) string {
 		name string
 		raw  json.RawMessage
 	}
-	fields := []field{{"attempt_timeout", sc.AttemptTimeout}, {"deadline", sc.Deadline}, {"pause", sc.Pause}, {"cancel_at", sc.CancelAt}}
+	fields := []field{{"attempt_timeout", sc.AttemptTimeout}, {"deadline", sc.Deadline}, {"pause", sc.Pause},
+		{"max_pause", sc.MaxPause}, {"cancel_at", sc.CancelAt}}
 	for i, a := range sc.Attempts {
-		fields = append(fields, field{fmt.Sprintf("attempts[%d].takes", i), a.Takes}, field{fmt.Sprintf("attempts[%d].late", i), a.Late})
+		fields = append(fields, field{fmt.Sprintf("attempts[%d].takes", i), a.Takes}, field{fmt.Sprintf("attempts[%d].late", i), a.Late},
+			field{fmt.Sprintf("attempts[%d].retry_after", i), a.RetryAfter})
 	}
 	for _, f := range fields {
 		var d Duration
@@ -224,15 +275,29 @@ func badDuration(b []byte) string {
 	return ""
 }
 
-// MaxDuration bounds every duration of a scenario, so that no simulated
-// time can overflow: MaxSteps steps of at most three such durations each
-// stay far below the 292 years a time.Duration holds.
+// MaxDuration bounds every duration of a scenario, and every pause its
+// policy can make (see Validate), so that no simulated time can overflow:
+// MaxSteps steps of at most three such durations each stay far below the
+// 292 years a time.Duration holds.
 const MaxDuration = 24 * time.Hour
 
+// jitters are the names of the kinds of jitter in a scenario.
+var jitters = map[string]backoff.Jitter{
+	"": backoff.NoJitter, "none": backoff.NoJitter, "full": backoff.FullJitter,
+	"equal": backoff.EqualJitter, "decorrelated": backoff.DecorrelatedJitter,
+}
+
+// jitter returns the kind of jitter sc names, and false for an unknown name.
+func (sc *Scenario) jitter() (backoff.Jitter, bool) {
+	j, ok := jitters[sc.Jitter]
+	return j, ok
+}
+
 // Validate reports what is wrong with sc, naming the field and the value:
-// a negative number or one over MaxDuration, an unknown kind or reaction,
-// a field that means nothing where it is set, or an attempt that could
-// never end.
+// a negative number or one over MaxDuration, an unknown kind, reaction or
+// jitter, a growth that is not 0, 1 or a finite number above 1, a field
+// that means nothing where it is set, an attempt that could never end, or
+// pauses that could grow past MaxDuration.
 func (sc Scenario) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
@@ -246,9 +311,11 @@ func (sc Scenario) Validate() error {
 	tooLong("attempt_timeout", sc.AttemptTimeout)
 	tooLong("deadline", sc.Deadline)
 	tooLong("pause", sc.Pause)
+	tooLong("max_pause", sc.MaxPause)
 	if sc.CancelAt != nil {
 		tooLong("cancel_at", *sc.CancelAt)
 	}
+	jitter, knownJitter := sc.jitter()
 	if err := sc.Policy().Validate(); err != nil {
 		for _, field := range []struct {
 			name string
@@ -258,10 +325,20 @@ func (sc Scenario) Validate() error {
 				bad("%s is %v; want 0 (none) or more", field.name, field.d)
 			}
 		}
+		if sc.MaxPause < 0 {
+			bad("max_pause is %v; want 0 (no cap) or more", sc.MaxPause)
+		}
+		if g := sc.Growth; !(g == 0 || g >= 1 && !math.IsInf(g, 1)) {
+			bad("growth is %v; want 0 or 1 (constant) or a finite number above 1", g)
+		}
+		if !knownJitter {
+			bad("jitter is %q; want none, full, equal or decorrelated", sc.Jitter)
+		}
 		if sc.MaxTries < 0 {
 			bad("max_tries is %d; want 0 (no limit) or more", sc.MaxTries)
 		}
 	}
+	sc.validatePauses(bad, jitter)
 	if sc.CancelAt != nil && *sc.CancelAt < 0 {
 		bad("cancel_at is %v; want 0 or more", *sc.CancelAt)
 	}
@@ -313,22 +390,130 @@ func (sc Scenario) Validate() error {
 		default:
 			at("on_cancel is %q; want at-once, late or ignore", a.OnCancel)
 		}
+		if a.RetryAfter < 0 {
+			at("retry_after is %v; want 0 (no hint) or more", a.RetryAfter)
+		}
+		tooLong(fmt.Sprintf("attempts[%d].retry_after", i), a.RetryAfter)
+		if a.RetryAfter != 0 && !a.hints() && a.Outcome != "" {
+			at("retry_after is %v but the outcome is %s; only an error that is retried (retryable or give-up) carries a delay hint",
+				a.RetryAfter, a.Outcome)
+		}
 	}
 	return errors.Join(errs...)
 }
 
+// hints reports whether the attempt's outcome is an error that can carry
+// a delay hint: one that is retried.
+func (a Attempt) hints() bool { return a.Outcome == Retryable || a.Outcome == GiveUp }
+
+// validatePauses reports, through bad, the pause fields that mean nothing
+// where they are set, and pauses that could grow past MaxDuration.
+func (sc *Scenario) validatePauses(bad func(string, ...any), jitter backoff.Jitter) {
+	hint := sc.longestHint()
+	decorrelated := jitter == backoff.DecorrelatedJitter
+	switch {
+	case sc.Growth > 1 && decorrelated:
+		bad("growth is %v but jitter is decorrelated, which grows the pauses by itself and does not use it", sc.Growth)
+	case sc.Growth > 1 && sc.Pause == 0:
+		bad("growth is %v but pause is 0s: there is no pause to grow", sc.Growth)
+	}
+	// With pause 0 every pause is 0, but one a hint asks for, and the
+	// decorrelated ones after it.
+	if sc.Pause == 0 && !(decorrelated && hint > 0) {
+		if jitter != backoff.NoJitter {
+			bad("jitter is %q but pause is 0s: there is no pause to spread", sc.Jitter)
+		}
+		if sc.MaxPause > 0 {
+			bad("max_pause is %v but pause is 0s: there is no pause to cap (a delay hint is never capped)", sc.MaxPause)
+		}
+	}
+	if !(sc.Growth > 1 || decorrelated) || sc.MaxPause > 0 || sc.Deadline > 0 {
+		return // every pause is at most Pause, MaxPause, the deadline (rule 5) or a hint
+	}
+	what := fmt.Sprintf("growth is %v", sc.Growth)
+	if decorrelated {
+		what = "jitter is decorrelated"
+	}
+	if sc.MaxTries == 0 {
+		bad("%s, and no max_pause, deadline or max_tries bounds the pauses it grows; set one of them", what)
+	} else if d := sc.longestPause(hint, decorrelated); d > MaxDuration {
+		bad("%s with pause %v and max_tries %d: the pauses could grow to %v; want at most %v (set max_pause or deadline)",
+			what, sc.Pause, sc.MaxTries, d, MaxDuration)
+	}
+}
+
+// longestHint returns the longest delay hint of the script (0 if none).
+func (sc *Scenario) longestHint() time.Duration {
+	var h time.Duration
+	for _, a := range sc.Attempts {
+		if a.hints() {
+			h = max(h, a.RetryAfter.D())
+		}
+	}
+	return h
+}
+
+// longestPause bounds the pauses of a policy that grows them, with no cap
+// and no deadline, over its MaxTries-1 pauses: with decorrelated jitter,
+// each at most 3 times the one before, the first at most Pause (or a hint
+// as long as hint); with growth, the last, Pause × Growth^(MaxTries-2), or
+// a hint. It saturates at math.MaxInt64.
+func (sc *Scenario) longestPause(hint time.Duration, decorrelated bool) time.Duration {
+	n := sc.MaxTries - 1 // the pauses
+	if n < 1 {
+		return 0
+	}
+	if decorrelated {
+		var d time.Duration
+		for range n {
+			if d = max(sc.Pause.D(), hint, mul3(d)); d > MaxDuration {
+				break
+			}
+		}
+		return d
+	}
+	f := float64(sc.Pause) * math.Pow(sc.Growth, float64(n-1))
+	if !(f < math.MaxInt64) {
+		return max(math.MaxInt64, hint)
+	}
+	return max(time.Duration(f), hint)
+}
+
+// mul3 returns 3d for d >= 0, at most math.MaxInt64.
+func mul3(d time.Duration) time.Duration {
+	if d > math.MaxInt64/3 {
+		return math.MaxInt64
+	}
+	return 3 * d
+}
+
 // Policy returns the policy sc describes: its numbers, RetryIf true for
-// ErrRetryable and ErrGiveUp, and GiveUp true for ErrGiveUp.
+// ErrRetryable and ErrGiveUp, and GiveUp true for ErrGiveUp; and, if it
+// has a jitter, a Rand of its own: a new PCG seeded with (Seed,
+// SeedStream), which the simulator draws from in the same order as the
+// executor. A Rand is used up as it is drawn from, and is not safe for
+// concurrent use: call Policy anew for each call of backoff.Do.
 func (sc Scenario) Policy() backoff.Policy {
-	return backoff.Policy{
+	jitter, ok := sc.jitter()
+	if !ok {
+		jitter = math.MaxUint8 // no Jitter: the policy is invalid too
+	}
+	p := backoff.Policy{
 		AttemptTimeout: sc.AttemptTimeout.D(),
 		Deadline:       sc.Deadline.D(),
 		Pause:          sc.Pause.D(),
+		Growth:         sc.Growth,
+		MaxPause:       sc.MaxPause.D(),
+		Jitter:         jitter,
 		MaxTries:       sc.MaxTries,
 		Abandon:        sc.Abandon,
 		RetryIf:        backoff.On(ErrRetryable, ErrGiveUp),
 		GiveUp:         backoff.On(ErrGiveUp),
 	}
+	if jitter != backoff.NoJitter {
+		p.Rand = rand.NewPCG(sc.Seed, SeedStream)
+	}
+	return p
 }
 
 // attempt returns the script of attempt k (from 1).
@@ -339,8 +524,9 @@ func (sc *Scenario) attempt(k int) Attempt {
 // Operation returns an operation that acts out sc's script on the clock
 // clk (nil: the system clock), for driving the executor with the same
 // scenario as the simulator: attempt k waits for its Takes, then returns
-// its Outcome; if its context is done first it reacts as scripted. A
-// successful attempt returns its number.
+// its Outcome's error (carrying its RetryAfter, see Attempt.Err); if its
+// context is done first it reacts as scripted. A successful attempt
+// returns its number.
 //
 // With Abandon, an abandoned attempt may still be waiting (for its late
 // return, or forever if it hangs and ignores its context) when the call
@@ -365,14 +551,14 @@ func (sc Scenario) Operation(clk backoff.Clock) (op func(context.Context) (int, 
 		}
 		select {
 		case <-fired:
-			return result(k, a.Outcome)
+			return result(k, a)
 		case <-ctx.Done():
 		}
 		switch a.OnCancel {
 		case Ignore:
 			select {
 			case <-fired:
-				return result(k, a.Outcome)
+				return result(k, a)
 			case <-released:
 				return 0, ctx.Err()
 			}
@@ -400,9 +586,10 @@ type systemTimer struct{ *time.Timer }
 
 func (t systemTimer) Chan() <-chan time.Time { return t.C }
 
-func result(k int, kind Kind) (int, error) {
-	if kind == OK {
+// result is what attempt k, scripted as a, returns when it ends by itself.
+func result(k int, a Attempt) (int, error) {
+	if a.Outcome == OK {
 		return k, nil
 	}
-	return 0, kind.Err()
+	return 0, a.Err()
 }

@@ -6,8 +6,9 @@
 // script for its attempts) and [Run]. Run drives the same pure decision
 // core that backoff.Do drives ([backoff.Execution]), with a heap of
 // (virtual time, sequence) events instead of timers and goroutines: no
-// clock is read, nothing is random, and the same scenario gives the same
-// [Result], byte for byte. The steps it reports are the ones an Observer of
+// clock is read, the only random numbers (for a jitter) come from the
+// scenario's seed, and the same scenario gives the same [Result], byte
+// for byte. The steps it reports are the ones an Observer of
 // backoff.Do sees for the same scenario (see [Scenario.Operation] and
 // [Recorder]), which is what makes a trace recorded from the executor
 // replay here ([Replay]).
@@ -56,11 +57,12 @@ func Run(sc Scenario) (*Result, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	x, err := sc.Policy().Execution()
+	p := sc.Policy()
+	x, err := p.Execution()
 	if err != nil {
 		return nil, err
 	}
-	s := &simulation{sc: &sc, x: x, res: &Result{}}
+	s := &simulation{sc: &sc, x: x, res: &Result{}, rand: p.Rand}
 	s.run()
 	return s.res, nil
 }
@@ -73,6 +75,10 @@ type simulation struct {
 	q   queue
 	seq uint64 // the sequence number of the next event scheduled
 	gen int    // events of older generations are stale: the executor no longer waits for them
+	// rand is the policy's Rand (nil without a jitter): the source the
+	// executor would draw from, one number for each event that ends an
+	// attempt.
+	rand interface{ Uint64() uint64 }
 }
 
 // event is a scheduled event: what the executor would report, and when.
@@ -131,8 +137,19 @@ func (s *simulation) cause(t time.Duration) error {
 const forever = time.Duration(1<<63 - 1)
 
 // start schedules what ends attempt a.Attempt, started at now: what the
-// executor would see first, given the script.
+// executor would see first, given the script. That one event ends the
+// attempt, whatever its kind, and so carries the attempt's random number
+// when the policy has a jitter: the executor draws one after every
+// attempt, in the order of the attempts.
 func (s *simulation) start(now time.Duration, a backoff.Action) {
+	var r uint64
+	if s.rand != nil {
+		r = s.rand.Uint64()
+	}
+	schedule := func(e backoff.Event, value int) {
+		e.Rand = r
+		s.schedule(e, value)
+	}
 	script := s.sc.attempt(a.Attempt)
 	natural := forever // when the attempt returns by itself
 	if script.Outcome != Hang {
@@ -148,19 +165,19 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 			done, byCaller = c.D(), true
 		}
 	}
-	v, err := result(a.Attempt, script.Outcome)
+	v, err := result(a.Attempt, script)
 	// At a tie the attempt's return comes first, unless flipped: its
 	// context first.
 	if natural < done || natural == done && !s.tie(done) {
-		s.schedule(backoff.Event{Kind: backoff.Ended, At: natural, Attempt: a.Attempt, Err: err, Cause: s.cause(natural)}, v)
+		schedule(backoff.Event{Kind: backoff.Ended, At: natural, Attempt: a.Attempt, Err: err, Cause: s.cause(natural)}, v)
 		return
 	}
 	if s.sc.Abandon {
 		// The executor stops waiting when the context is done.
 		if byCaller {
-			s.schedule(backoff.Event{Kind: backoff.Canceled, At: done, Cause: ErrCanceled}, 0)
+			schedule(backoff.Event{Kind: backoff.Canceled, At: done, Cause: ErrCanceled}, 0)
 		} else {
-			s.schedule(backoff.Event{Kind: backoff.Fired, At: done, Attempt: a.Attempt}, 0)
+			schedule(backoff.Event{Kind: backoff.Fired, At: done, Attempt: a.Attempt}, 0)
 		}
 		return
 	}
@@ -182,7 +199,7 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	if !byCaller || end > done {
 		cause = s.cause(end)
 	}
-	s.schedule(backoff.Event{Kind: backoff.Ended, At: end, Attempt: a.Attempt, Err: err, Cause: cause}, v)
+	schedule(backoff.Event{Kind: backoff.Ended, At: end, Attempt: a.Attempt, Err: err, Cause: cause}, v)
 }
 
 // pause schedules the end of the pause a, or the caller's cancel before it.

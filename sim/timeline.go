@@ -125,6 +125,15 @@ func policyWords(sc Scenario) string {
 	} else {
 		parts = append(parts, "no pause")
 	}
+	if sc.Growth > 1 {
+		parts = append(parts, "growth "+strconv.FormatFloat(sc.Growth, 'g', -1, 64))
+	}
+	if sc.MaxPause > 0 {
+		parts = append(parts, "max pause "+sc.MaxPause.String())
+	}
+	if j, _ := sc.jitter(); j != backoff.NoJitter {
+		parts = append(parts, fmt.Sprintf("%s jitter (seed %d)", sc.Jitter, sc.Seed))
+	}
 	if sc.MaxTries > 0 {
 		parts = append(parts, "max tries "+strconv.Itoa(sc.MaxTries))
 	} else {
@@ -172,6 +181,9 @@ func attemptWords(a Attempt) string {
 		s = "fails " + after(a.Takes) + " (give up)"
 	default:
 		s = string(a.Outcome)
+	}
+	if a.RetryAfter > 0 {
+		s += ", asking to retry after " + a.RetryAfter.String()
 	}
 	switch a.OnCancel {
 	case Late:
@@ -230,6 +242,7 @@ type teller struct {
 	until    time.Duration
 	cut      error
 	pauseEnd time.Duration
+	prev     time.Duration // the latest pause
 }
 
 // step says what step s means, in one line of words (not wrapped).
@@ -239,9 +252,12 @@ func (t *teller) step(s Step) string {
 	act := t.action(e, a)
 	switch a.Kind {
 	case backoff.Start:
+		if a.Outcome == backoff.Failed {
+			t.prev = 0 // no pause
+		}
 		t.k, t.running, t.start, t.until, t.cut = a.Attempt, true, e.At, a.Until, a.Cut
 	case backoff.Pause:
-		t.k, t.running, t.pauseEnd = a.Attempt, false, a.Until
+		t.k, t.running, t.pauseEnd, t.prev = a.Attempt, false, a.Until, a.Until-e.At
 	case backoff.Finish:
 		t.running = false
 	}
@@ -362,14 +378,26 @@ func (t *teller) reasonWords(e backoff.Event, a backoff.Action) string {
 	case be.Reason == backoff.ErrGaveUp:
 		return "GiveUp says stop"
 	case be.Reason == backoff.ErrDeadline && a.Outcome == backoff.Failed:
-		return fmt.Sprintf("the pause would end at %v, not before the deadline (%v)",
-			e.At+t.sc.Pause.D(), t.sc.Deadline)
+		return fmt.Sprintf("the pause would end at %s, not before the deadline (%v)",
+			fmtNever(plus(e.At, t.pause(e))), t.sc.Deadline)
 	case be.Reason == backoff.ErrDeadline:
 		return "deadline exceeded"
 	case be.Reason == ErrCanceled:
 		return "cancelled by the caller"
 	}
 	return be.Reason.Error()
+}
+
+// pause returns the pause that the failure e of attempt t.k leads to, as
+// Check works it out: from the policy, the previous pause, the delay hint
+// of its error (unless its cut ended it) and its random number.
+func (t *teller) pause(e backoff.Event) time.Duration {
+	hint := time.Duration(0)
+	if t.cut == nil || e.At < t.until {
+		hint = hintOf(e.Err)
+	}
+	p := newPauser(t.sc)
+	return p.after(t.k, t.prev, hint, e.Rand).d
 }
 
 // A bar is one attempt as the SVG draws it.

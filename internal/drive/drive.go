@@ -3,6 +3,10 @@
 // proptest: the same scenario through the simulator and the executor must
 // give the same trace.
 //
+// Each run takes a policy of its own from sc.Policy(): with a jitter, its
+// Rand is a new source seeded from the scenario, so the executor draws the
+// very numbers the simulator draws, in the same order.
+//
 // Both drivers must be called inside a testing/synctest bubble (from
 // synctest.Test or rapid.SyncTest): System runs on the system clock, which
 // is virtual there; FakeClock runs on a clockwork fake clock and uses

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation check: each mutant below breaks one rule in the decision core
-# (policy.go) or the executor (backoff.go), and the property tests of
-# ./proptest must catch every one.
+# (policy.go), its pause maths (pause.go) or the executor (backoff.go),
+# and the property tests of ./proptest must catch every one.
 # A mutant is applied through `go test -overlay`, so no file is changed;
 # -failfast stops at the first test that catches it.
 # Usage: bash proptest/mutants/run.sh   (from anywhere in the repository)
@@ -19,7 +19,10 @@ mutants=(
 	'policy.go|attempt timeout ties the deadline and wins|s/x.p.Deadline <= x.until/x.p.Deadline < x.until/'
 	'policy.go|a late error is not the cut|s/x.cut != nil \&\& x.now >= x.until/x.cut != nil \&\& x.now > x.until/'
 	'backoff.go|the cancel is not reported with an attempt'"'"'s end|s/Err: err, Cause: causeOf(ctx)}/Err: err}/'
-	'backoff.go|a pause cancelled is reported as over|s/return Event{Kind: Canceled, At: clk.Now().Sub(t0), Cause: context.Cause(ctx)}/return Event{Kind: Fired, Attempt: a.Attempt, At: clk.Now().Sub(t0), Cause: context.Cause(ctx)}/'
+	'pause.go|a delay hint is not honoured|s/return max(d, hintOf(err))/return d/'
+	'pause.go|the cap is not applied to jittered pauses|s/if p.MaxPause > 0 {/if p.MaxPause > 0 \&\& p.Jitter == NoJitter {/'
+	'pause.go|growth counted from the first failure|s/d = grown(p.Pause, p.Growth, k-1)/d = grown(p.Pause, p.Growth, k)/'
+	'backoff.go|a pause cancelled is reported as over|s/return Event{Kind: Canceled, At: now, Cause: context.Cause(ctx)}/return Event{Kind: Fired, Attempt: a.Attempt, At: now, Cause: context.Cause(ctx)}/'
 )
 
 failed=0
