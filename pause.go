@@ -86,12 +86,16 @@ func hintOf(err error) time.Duration {
 
 // pauseAfter returns the pause after the k-th failed attempt (from 1),
 // whose error was err: prev is the pause before it (0 after the first
-// failure), r a uniformly random number. It never overflows: every
+// failure: DecorrelatedJitter then starts from Pause, as the AWS
+// definition's sleep starts at its base), r a uniformly random number. It never overflows: every
 // duration is between 0 and math.MaxInt64.
 func (p *Policy) pauseAfter(k int, prev time.Duration, r uint64, err error) time.Duration {
 	d := p.Pause
 	switch {
 	case p.Jitter == DecorrelatedJitter:
+		if prev == 0 {
+			prev = p.Pause
+		}
 		hi := max(p.Pause, mulSat(prev, 3))
 		d = p.Pause + uniform(r, hi-p.Pause)
 	case p.Growth > 1 && k > 1:
@@ -114,6 +118,9 @@ func (p *Policy) pauseAfter(k int, prev time.Duration, r uint64, err error) time
 
 // grown returns d × g^n, at most math.MaxInt64.
 func grown(d time.Duration, g float64, n int) time.Duration {
+	if d == 0 {
+		return 0 // not 0 × +Inf, which is NaN, once g^n overflows
+	}
 	f := float64(d) * math.Pow(g, float64(n))
 	if !(f < math.MaxInt64) { // also NaN and +Inf
 		return math.MaxInt64

@@ -40,8 +40,11 @@ func TestPolicy_pauseAfter(t *testing.T) {
 		{"a shorter hint changes nothing", Policy{Pause: time.Second}, 1, 0, hint, time.Second},
 		{"a negative hint is none", Policy{Pause: 50 * ms}, 1, 0, RetryAfter(errPlain, -time.Hour), 50 * ms},
 		{"a wrapped hint", Policy{}, 1, 0, errors.Join(errPlain, hint), 700 * ms},
+		{"no pause grows to none", Policy{Growth: 10}, 400, 0, errPlain, 0}, // not 0 × +Inf
+		{"decorrelated: the first from Pause up to 3 × Pause", Policy{Pause: 50 * ms, Jitter: DecorrelatedJitter}, 1, 0, errPlain, 150 * ms},
+		{"decorrelated: then up to 3 × the previous", Policy{Pause: 50 * ms, Jitter: DecorrelatedJitter}, 2, 70 * ms, errPlain, 210 * ms},
 	} {
-		if got := tc.p.pauseAfter(tc.k, tc.prev, 12345, tc.err); got != tc.want {
+		if got := tc.p.pauseAfter(tc.k, tc.prev, math.MaxUint64, tc.err); got != tc.want {
 			t.Errorf("%s: pauseAfter(%d) = %v, want %v", tc.name, tc.k, got, tc.want)
 		}
 	}

@@ -111,7 +111,7 @@ func hintOf(err error) time.Duration {
 
 // pauseRange returns the bounds of the pause after the k-th failure under
 // pol, whose error carried the delay hint hint, prev being the pause
-// before it (0 before the first), from the definitions of the pause
+// before it (0 before the first: then Pause), from the definitions of the pause
 // fields (backoff.Policy, backoff.Jitter): b = min(Pause × Growth^(k-1),
 // MaxPause); exactly b without jitter, [0, b] with full, [b - b/2, b]
 // with equal, [Pause, max(Pause, 3 × prev)] capped with decorrelated; a
@@ -136,6 +136,9 @@ func pauseRange(pol backoff.Policy, k int, prev, hint time.Duration) (lo, hi tim
 		lo, hi = b-b/2, b
 	case backoff.DecorrelatedJitter:
 		top := time.Duration(math.MaxInt64)
+		if prev == 0 {
+			prev = p // the first: the previous pause is Pause
+		}
 		if prev <= math.MaxInt64/3 {
 			top = max(p, 3*prev)
 		}

@@ -69,7 +69,7 @@ func (v *Violation) Error() string {
 // math.MaxInt64, capped by MaxPause; then NoJitter b, FullJitter uniform in
 // [0, b], EqualJitter b - b/2 plus uniform in [0, b/2], or
 // DecorrelatedJitter Pause plus uniform in [0, max(Pause, 3 × the
-// previous pause) - Pause] (the previous pause of the first is 0), capped
+// previous pause) - Pause] (the previous pause of the first is Pause), capped
 // by MaxPause; and at least the delay hint the failure's error carries.
 // A uniform number in [0, n] is the high word of r × (n+1), r the
 // attempt's random number, which Check draws itself from sc's seed (a PCG
@@ -618,6 +618,9 @@ func (p *pauser) after(k int, prev, hint time.Duration, r uint64) pauseWant {
 	case backoff.EqualJitter:
 		w.lo, w.hi, d = b-b/2, b, b-b/2+uniform(r, b/2)
 	case backoff.DecorrelatedJitter:
+		if prev == 0 {
+			prev = p.pause // the first: the previous pause is Pause
+		}
 		top := max(p.pause, mul3(prev)) // 3 × the previous pause, at least Pause
 		w.lo, w.hi = min(p.pause, p.cap), min(top, p.cap)
 		d = min(p.pause+uniform(r, top-p.pause), p.cap)

@@ -382,14 +382,14 @@ var goldenOutcomes = map[string]goldenOutcome{
 	// definitions of backoff.Jitter. Full and equal: b = 100, 200, 300
 	// (400 capped), 300ms; full is uniform in [0, b], equal b/2 plus
 	// uniform in [0, b/2]. Decorrelated: 100ms plus uniform in [0, max(100ms,
-	// 3 × the previous pause) - 100ms], capped at 1s; the first pause,
-	// with no previous one, is 100ms.
+	// 3 × the previous pause) - 100ms], capped at 1s, the previous pause of
+	// the first being 100ms (so the first is within [100ms, 300ms]).
 	"rule6_jitter_full_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 5, 451_367_397,
 		[]time.Duration{0, 40_134_167, 154_429_995, 307_132_868, 441_367_397}, nil, nil},
 	"rule6_jitter_equal_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 5, 675_235_858,
 		[]time.Duration{0, 98_380_163, 210_551_538, 398_562_247, 665_235_858}, nil, nil},
-	"rule6_jitter_decorrelated_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 6, 1_442_218_561,
-		[]time.Duration{0, 110_000_000, 236_984_350, 572_049_392, 1_209_259_679, 1_432_218_561}, nil, nil},
+	"rule6_jitter_decorrelated_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 6, 2_091_791_052,
+		[]time.Duration{0, 300_235_911, 475_685_761, 941_148_378, 1_814_009_919, 2_081_791_052}, nil, nil},
 	// A delay hint is a floor and is not capped: attempt 1 asks for 300ms
 	// (max_pause is 100ms), attempt 2 for 20ms, less than the 50ms pause.
 	"rule6_hint_is_a_floor": {nil, nil, 3, 380 * goldenStep, goldenMsList(0, 310, 370), nil, nil},
