@@ -71,6 +71,9 @@ A scenario is JSON; durations are strings such as "150ms":
   outcome:   ok, retryable, not-retryable, give-up or hang
   on_cancel: at-once (the default), late (after "late"), or ignore
 Attempts past the list repeat its last entry. Leave a limit out for none.
+Pauses can grow and spread: "growth": 2, "max_pause": "1s", "jitter":
+none, full, equal or decorrelated, drawn from "seed"; an attempt's
+"retry_after": "300ms" makes its error carry that delay hint.
 
 A load is JSON too: calls, every (between arrivals), takes (each
 attempt), down (from, to: the dependency fails every attempt then),
