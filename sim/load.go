@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"embed"
 	"encoding/json"
@@ -465,8 +464,7 @@ type loadSim struct {
 	idle    backoff.Execution
 	observe func(LoadStep)
 	run     *LoadRun
-	q       loadQueue
-	seq     uint64
+	q       queue[loadEvent]
 	calls   []loadCall // the calls running, by slot
 	free    []int32    // slots of calls that ended
 	steps   int
@@ -485,7 +483,6 @@ type loadCall struct {
 // of call n (slot < 0).
 type loadEvent struct {
 	at   time.Duration // since the load began
-	seq  uint64
 	slot int32
 	n    int
 	e    backoff.Event
@@ -498,9 +495,7 @@ func (s *loadSim) schedule(ev loadEvent) error {
 		return fmt.Errorf("sim: load: bucket is %v, and the run goes on past %v: more than %d buckets",
 			s.l.Bucket, s.horizon(), MaxLoadBuckets)
 	}
-	ev.seq = s.seq
-	s.seq++
-	heap.Push(&s.q, ev)
+	s.q.push(ev.at, ev)
 	return nil
 }
 
@@ -508,8 +503,8 @@ func (s *loadSim) simulate() error {
 	if err := s.schedule(loadEvent{slot: -1}); err != nil {
 		return err
 	}
-	for s.q.Len() > 0 {
-		ev := heap.Pop(&s.q).(loadEvent)
+	for s.q.len() > 0 {
+		_, ev := s.q.pop()
 		now := ev.at
 		if ev.slot < 0 { // call ev.n arrives
 			if next := ev.n + 1; next < s.l.Calls {
@@ -643,23 +638,4 @@ func (s *loadSim) count(t time.Duration, d LoadCounts) {
 			ph.add(d)
 		}
 	}
-}
-
-// loadQueue is a heap of events ordered by (time, sequence).
-type loadQueue []loadEvent
-
-func (q loadQueue) Len() int { return len(q) }
-func (q loadQueue) Less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
-	}
-	return q[i].seq < q[j].seq
-}
-func (q loadQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *loadQueue) Push(x any)   { *q = append(*q, x.(loadEvent)) }
-func (q *loadQueue) Pop() any {
-	old := *q
-	ev := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return ev
 }

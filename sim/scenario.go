@@ -353,8 +353,15 @@ func (sc Scenario) Validate() error {
 	}
 	limited := sc.AttemptTimeout > 0 || sc.Deadline > 0 || sc.CancelAt != nil
 	for i, a := range sc.Attempts {
+		// The messages are formatted only for an attempt that is wrong:
+		// Run validates every scenario, of thousands of attempts too.
 		at := func(format string, args ...any) {
 			bad("attempts[%d].%s", append([]any{i}, fmt.Sprintf(format, args...))...)
+		}
+		atMost := func(name string, d Duration) {
+			if d.D() > MaxDuration {
+				at("%s is %v; want at most %v", name, d, MaxDuration)
+			}
 		}
 		switch a.Outcome {
 		case OK, Retryable, NotRetryable, GiveUp:
@@ -376,8 +383,8 @@ func (sc Scenario) Validate() error {
 		if a.Takes < 0 {
 			at("takes is %v; want 0 or more", a.Takes)
 		}
-		tooLong(fmt.Sprintf("attempts[%d].takes", i), a.Takes)
-		tooLong(fmt.Sprintf("attempts[%d].late", i), a.Late)
+		atMost("takes", a.Takes)
+		atMost("late", a.Late)
 		switch a.OnCancel {
 		case "", AtOnce, Ignore:
 			if a.Late != 0 {
@@ -393,7 +400,7 @@ func (sc Scenario) Validate() error {
 		if a.RetryAfter < 0 {
 			at("retry_after is %v; want 0 (no hint) or more", a.RetryAfter)
 		}
-		tooLong(fmt.Sprintf("attempts[%d].retry_after", i), a.RetryAfter)
+		atMost("retry_after", a.RetryAfter)
 		if a.RetryAfter != 0 && !a.hints() && a.Outcome != "" {
 			at("retry_after is %v but the outcome is %s; only an error that is retried (retryable or give-up) carries a delay hint",
 				a.RetryAfter, a.Outcome)

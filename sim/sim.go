@@ -15,7 +15,6 @@
 package sim
 
 import (
-	"container/heap"
 	"context"
 	"slices"
 	"time"
@@ -62,7 +61,10 @@ func Run(sc Scenario) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &simulation{sc: &sc, x: x, res: &Result{}, rand: p.Rand}
+	// Room for the steps of the scripted attempts (an attempt and a pause
+	// each), so that a long script does not grow Steps over and over.
+	steps := min(2*max(len(sc.Attempts), sc.MaxTries)+2, MaxSteps)
+	s := &simulation{sc: &sc, x: x, res: &Result{Steps: make([]Step, 0, steps)}, rand: p.Rand}
 	s.run()
 	return s.res, nil
 }
@@ -72,9 +74,8 @@ type simulation struct {
 	sc  *Scenario
 	x   backoff.Execution
 	res *Result
-	q   queue
-	seq uint64 // the sequence number of the next event scheduled
-	gen int    // events of older generations are stale: the executor no longer waits for them
+	q   queue[event]
+	gen int // events of older generations are stale: the executor no longer waits for them
 	// rand is the policy's Rand (nil without a jitter): the source the
 	// executor would draw from, one number for each event that ends an
 	// attempt.
@@ -84,7 +85,6 @@ type simulation struct {
 // event is a scheduled event: what the executor would report, and when.
 type event struct {
 	e     backoff.Event
-	seq   uint64
 	gen   int
 	value int // what a successful attempt returned
 }
@@ -221,36 +221,16 @@ func (s *simulation) tie(t time.Duration) (flip bool) {
 }
 
 func (s *simulation) schedule(e backoff.Event, value int) {
-	heap.Push(&s.q, event{e: e, seq: s.seq, gen: s.gen, value: value})
-	s.seq++
+	s.q.push(e.At, event{e: e, gen: s.gen, value: value})
 }
 
 // next pops the earliest event the executor still waits for; stale ones
 // (of an older generation) are dropped, as the executor stops their timers.
 func (s *simulation) next() event {
 	for {
-		ev := heap.Pop(&s.q).(event)
+		_, ev := s.q.pop()
 		if ev.gen == s.gen {
 			return ev
 		}
 	}
-}
-
-// queue is a heap of events ordered by (time, sequence).
-type queue []event
-
-func (q queue) Len() int { return len(q) }
-func (q queue) Less(i, j int) bool {
-	if q[i].e.At != q[j].e.At {
-		return q[i].e.At < q[j].e.At
-	}
-	return q[i].seq < q[j].seq
-}
-func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *queue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *queue) Pop() any {
-	old := *q
-	ev := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return ev
 }
