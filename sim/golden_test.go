@@ -133,7 +133,8 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// goldenFirstDiff describes the first line where two traces differ.
+// goldenFirstDiff describes the first line where two golden files (a
+// trace, a load's report) differ.
 func goldenFirstDiff(want, got []byte) string {
 	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
 	for i := range max(len(w), len(g)) {

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -111,23 +109,15 @@ func ReadLoad(r io.Reader) (Load, error) {
 // ParseLoad is ReadLoad on a byte slice.
 func ParseLoad(b []byte) (Load, error) {
 	var l Load
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&l); err != nil {
-		if field := loadBadDuration(b, err); field != "" {
-			return Load{}, fmt.Errorf("sim: load: %s: %w", field, err)
-		}
+	if err := decodeStrict(b, &l, loadBadDuration); err != nil {
 		return Load{}, fmt.Errorf("sim: load: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Load{}, fmt.Errorf("sim: load: more after the JSON value, at byte %d", dec.InputOffset())
 	}
 	return l, l.Validate()
 }
 
-// loadBadDuration returns the name of the duration field of the load b
-// whose decoding failed with err, or "" if err is not a duration's.
-func loadBadDuration(b []byte, err error) string {
+// loadBadDuration returns the name of the first duration field of the
+// load b that does not parse, or "" if it finds none.
+func loadBadDuration(b []byte) string {
 	var v struct {
 		Every          json.RawMessage `json:"every"`
 		Takes          json.RawMessage `json:"takes"`
@@ -141,29 +131,13 @@ func loadBadDuration(b []byte, err error) string {
 	if json.Unmarshal(b, &v) != nil {
 		return ""
 	}
-	type field struct {
-		name string
-		raw  json.RawMessage
-	}
-	fields := []field{{"every", v.Every}, {"takes", v.Takes}, {"attempt_timeout", v.AttemptTimeout}, {"deadline", v.Deadline},
+	fields := []durationField{{"every", v.Every}, {"takes", v.Takes}, {"attempt_timeout", v.AttemptTimeout}, {"deadline", v.Deadline},
 		{"pause", v.Pause}, {"max_pause", v.MaxPause}, {"bucket", v.Bucket}}
 	if v.Down != nil {
-		fields = append(fields, field{"down.from", v.Down.From}, field{"down.to", v.Down.To})
+		fields = append(fields, durationField{"down.from", v.Down.From}, durationField{"down.to", v.Down.To})
 	}
-	for _, f := range fields {
-		var d Duration
-		if f.raw == nil {
-			continue
-		}
-		if e := d.UnmarshalJSON(f.raw); e != nil && e.Error() == err.Error() {
-			return f.name
-		}
-	}
-	return ""
+	return firstBadDuration(fields)
 }
-
-// loadJitters are the jitter names a load's JSON takes, by backoff.Jitter.
-var loadJitters = []string{"none", "full", "equal", "decorrelated"}
 
 // Validate reports what is wrong with l, naming the field and the value:
 // a number out of its range, an unknown jitter, an outage that ends
@@ -204,7 +178,7 @@ func (l Load) Validate() error {
 	if !(l.Growth == 0 || l.Growth >= 1 && !math.IsInf(l.Growth, 1)) {
 		bad("growth is %v; want 0 or 1 (constant pauses) or a finite number above 1", l.Growth)
 	}
-	if l.Jitter != "" && !slices.Contains(loadJitters, l.Jitter) {
+	if _, ok := jitters[l.Jitter]; !ok {
 		bad("jitter is %q; want none, full, equal or decorrelated", l.Jitter)
 	}
 	if l.MaxTries < 0 {
@@ -255,7 +229,7 @@ func (l Load) Policy() backoff.Policy {
 		Pause:          l.Pause.D(),
 		Growth:         l.Growth,
 		MaxPause:       l.MaxPause.D(),
-		Jitter:         backoff.Jitter(max(slices.Index(loadJitters, l.Jitter), 0)),
+		Jitter:         jitters[l.Jitter],
 		MaxTries:       l.MaxTries,
 		RetryIf:        backoff.AnyError,
 	}

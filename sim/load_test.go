@@ -15,7 +15,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
-	"fmt"
 	"math/bits"
 	"math/rand/v2"
 	"os"
@@ -394,7 +393,7 @@ func TestLoadExamples(t *testing.T) {
 		}
 		if !bytes.Equal(out.Bytes(), want) {
 			t.Errorf("%s: the report differs from %s (go test -update rewrites it; review the diff)\n%s",
-				name, golden, loadFirstDiff(want, out.Bytes()))
+				name, golden, goldenFirstDiff(want, out.Bytes()))
 		}
 	}
 
@@ -669,22 +668,4 @@ func BenchmarkRunLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// loadFirstDiff describes the first line where two reports differ.
-func loadFirstDiff(want, got []byte) string {
-	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n  golden: %s\n  now:    %s", i+1, wl, gl)
-		}
-	}
-	return "(no line differs)"
 }

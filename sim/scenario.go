@@ -193,7 +193,7 @@ func ReadScenario(r io.Reader) (Scenario, error) {
 // ParseScenario is ReadScenario on a byte slice.
 func ParseScenario(b []byte) (Scenario, error) {
 	var sc Scenario
-	if err := decodeStrict(b, &sc); err != nil {
+	if err := decodeStrict(b, &sc, badDuration); err != nil {
 		return Scenario{}, fmt.Errorf("sim: scenario: %w", err)
 	}
 	sc.canonical()
@@ -209,9 +209,9 @@ func (sc *Scenario) canonical() {
 }
 
 // decodeStrict decodes exactly one JSON value from b into v, refusing
-// unknown fields and anything after the value, and names the field of a
-// duration that does not parse.
-func decodeStrict(b []byte, v any) error {
+// unknown fields and anything after the value; where a duration does not
+// parse, it names the field badDuration finds in b.
+func decodeStrict(b []byte, v any, badDuration func(b []byte) string) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -256,20 +256,32 @@ func badDuration(b []byte) string {
 	if v.Scenario != nil {
 		sc, prefix = v.Scenario, "scenario."
 	}
-	type field struct {
-		name string
-		raw  json.RawMessage
-	}
-	fields := []field{{"attempt_timeout", sc.AttemptTimeout}, {"deadline", sc.Deadline}, {"pause", sc.Pause},
+	fields := []durationField{{"attempt_timeout", sc.AttemptTimeout}, {"deadline", sc.Deadline}, {"pause", sc.Pause},
 		{"max_pause", sc.MaxPause}, {"cancel_at", sc.CancelAt}}
 	for i, a := range sc.Attempts {
-		fields = append(fields, field{fmt.Sprintf("attempts[%d].takes", i), a.Takes}, field{fmt.Sprintf("attempts[%d].late", i), a.Late},
-			field{fmt.Sprintf("attempts[%d].retry_after", i), a.RetryAfter})
+		fields = append(fields, durationField{fmt.Sprintf("attempts[%d].takes", i), a.Takes},
+			durationField{fmt.Sprintf("attempts[%d].late", i), a.Late},
+			durationField{fmt.Sprintf("attempts[%d].retry_after", i), a.RetryAfter})
 	}
+	if name := firstBadDuration(fields); name != "" {
+		return prefix + name
+	}
+	return ""
+}
+
+// A durationField is the name of a duration field and its JSON.
+type durationField struct {
+	name string
+	raw  json.RawMessage
+}
+
+// firstBadDuration returns the name of the first field whose JSON is not
+// a duration, or "".
+func firstBadDuration(fields []durationField) string {
 	for _, f := range fields {
 		var d Duration
 		if f.raw != nil && string(f.raw) != "null" && d.UnmarshalJSON(f.raw) != nil {
-			return prefix + f.name
+			return f.name
 		}
 	}
 	return ""
@@ -282,6 +294,7 @@ func badDuration(b []byte) string {
 const MaxDuration = 24 * time.Hour
 
 // jitters are the names of the kinds of jitter in a scenario.
+// jitters are the names of the jitter kinds, in scenarios and loads.
 var jitters = map[string]backoff.Jitter{
 	"": backoff.NoJitter, "none": backoff.NoJitter, "full": backoff.FullJitter,
 	"equal": backoff.EqualJitter, "decorrelated": backoff.DecorrelatedJitter,

@@ -191,7 +191,7 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 	return t, nil
 }
 
-func strictUnmarshal(b []byte, v any) error { return decodeStrict(b, v) }
+func strictUnmarshal(b []byte, v any) error { return decodeStrict(b, v, badDuration) }
 
 // A Divergence is the first line where a replayed trace differs from the
 // recorded one. Index counts steps from 0 (the trace's line Index+2); a

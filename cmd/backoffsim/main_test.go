@@ -77,28 +77,7 @@ func writeFile(t *testing.T, name, content string) string {
 // with testdata/default.golden (go test -update rewrites it).
 func TestDefault(t *testing.T) {
 	r := runCLI(t, "")
-	r.want(t, 0, nil, nil)
-	if r.stderr != "" {
-		t.Errorf("stderr: %s", r.stderr)
-	}
-	golden := filepath.Join("testdata", "default.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if r.stdout != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", golden, r.stdout, want)
-	}
-	for _, l := range strings.Split(r.stdout, "\n") {
-		if len(l) > sim.TimelineWidth {
-			t.Errorf("line of %d columns: %q", len(l), l)
-		}
-	}
+	r.wantGolden(t, "default.golden")
 }
 
 // TestDefault_showsEveryRule checks that the built-in scenario does what
@@ -342,28 +321,7 @@ const loadJSON = `{"name": "small", "calls": 3, "every": "100ms", "takes": "10ms
 // picture.
 func TestLoad(t *testing.T) {
 	r := runCLI(t, "", "load")
-	r.want(t, 0, nil, nil)
-	if r.stderr != "" {
-		t.Errorf("stderr: %s", r.stderr)
-	}
-	golden := filepath.Join("testdata", "load.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if r.stdout != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", golden, r.stdout, want)
-	}
-	for _, l := range strings.Split(r.stdout, "\n") {
-		if len(l) > sim.TimelineWidth {
-			t.Errorf("line of %d columns: %q", len(l), l)
-		}
-	}
+	r.wantGolden(t, "load.golden")
 	// The same as the example by name.
 	if byName := runCLI(t, "", "load", "retry-budget"); byName.stdout != r.stdout || byName.code != 0 {
 		t.Errorf("load retry-budget differs from load")
@@ -450,5 +408,34 @@ func TestLoad_badInput(t *testing.T) {
 				t.Errorf("stdout: %s", r.stdout)
 			}
 		})
+	}
+}
+
+// wantGolden checks that the run succeeded quietly, that its output is
+// testdata/name (go test -update rewrites it), and that no line of it is
+// wider than a timeline.
+func (r result) wantGolden(t *testing.T, name string) {
+	t.Helper()
+	r.want(t, 0, nil, nil)
+	if r.stderr != "" {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if r.stdout != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", golden, r.stdout, want)
+	}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if len(l) > sim.TimelineWidth {
+			t.Errorf("line of %d columns: %q", len(l), l)
+		}
 	}
 }
