@@ -31,10 +31,18 @@ import (
 // does for a trace whose header says it was recorded.
 //
 // A policy with a Jitter is refused: a scenario's jitter draws from its
-// seed, and the random numbers of a recorded call came from elsewhere.
+// seed, and the random numbers of a recorded call came from elsewhere. So
+// is a call that a Budget ended: a scenario is one call, and cannot hold
+// what the other calls sharing the budget did (see [Load] for budgets).
+// A Budget that refused nothing changed nothing, and is left out.
 func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 	if p.Jitter != backoff.NoJitter {
 		return Scenario{}, fmt.Errorf("sim: the policy has Jitter %v: a scenario draws its jitter from its seed, which cannot give the random numbers of a recorded call, so its trace would not replay", p.Jitter)
+	}
+	for _, s := range steps {
+		if errors.Is(s.Action.Err, backoff.ErrBudgetExhausted) {
+			return Scenario{}, errors.New("sim: the policy's Budget ended the call: a scenario is one call, and cannot hold what the calls sharing the budget did, so its trace would not replay")
+		}
 	}
 	sc := Scenario{
 		AttemptTimeout: Duration(p.AttemptTimeout), Deadline: Duration(p.Deadline),

@@ -90,6 +90,31 @@ func TestScenarioOf_refusesWhatItCannotExpress(t *testing.T) {
 			t.Errorf("ScenarioOf with Jitter %v = %v; want an error naming the jitter and the seed", j, err)
 		}
 	}
+
+	// A call a Budget ended is refused; one it refused nothing replays.
+	for _, tc := range []struct {
+		burst  int
+		reason error
+	}{{1, backoff.ErrBudgetExhausted}, {5, backoff.ErrMaxTries}} {
+		var rec sim.Recorder
+		p := backoff.Policy{MaxTries: 3, RetryIf: backoff.AnyError, Budget: &backoff.Budget{Burst: tc.burst}, Observer: &rec}
+		err := backoff.Run(context.Background(), p, func(context.Context) error { return errors.New("down") })
+		if !errors.Is(err, tc.reason) {
+			t.Fatalf("Burst %d: err = %v, want %v", tc.burst, err, tc.reason)
+		}
+		var trace bytes.Buffer
+		err = rec.WriteTrace(&trace, p)
+		switch {
+		case tc.reason == backoff.ErrBudgetExhausted && (err == nil || !strings.Contains(err.Error(), "Budget")):
+			t.Errorf("a call the budget ended: WriteTrace = %v, want an error naming the Budget", err)
+		case tc.reason != backoff.ErrBudgetExhausted && err != nil:
+			t.Errorf("a call the budget let be: WriteTrace = %v", err)
+		case err == nil:
+			if err := sim.Replay(&trace); err != nil {
+				t.Errorf("a call the budget let be does not replay: %v", err)
+			}
+		}
+	}
 }
 
 // Calls with growth, a cap and delay hints, recorded from the executor,
