@@ -22,6 +22,9 @@ mutants=(
 	'pause.go|a delay hint is not honoured|s/return max(d, hintOf(err))/return d/'
 	'pause.go|the cap is not applied to jittered pauses|s/if p.MaxPause > 0 {/if p.MaxPause > 0 \&\& p.Jitter == NoJitter {/'
 	'pause.go|growth counted from the first failure|s/d = grown(p.Pause, p.Growth, k-1)/d = grown(p.Pause, p.Growth, k)/'
+	'budget.go|a retry spends no token|s/b.tokens -= tokenUnit/b.tokens -= 0/'
+	'budget.go|the bucket holds more than Burst|s/room := int64(b.Burst)\*tokenUnit - b.tokens/room := 2*int64(b.Burst)*tokenUnit - b.tokens/'
+	'policy.go|the budget is never asked|s/if x.p.Budget != nil \&\& !x.p.Budget.spend(x.t0.Add(x.now)) {/if false {/'
 	'backoff.go|a pause cancelled is reported as over|s/return Event{Kind: Canceled, At: now, Cause: context.Cause(ctx)}/return Event{Kind: Fired, Attempt: a.Attempt, At: now, Cause: context.Cause(ctx)}/'
 )
 
