@@ -323,14 +323,27 @@ func abandonable[T any](ctx context.Context, p *Policy, t0 *time.Time, e Event, 
 			panic(r.panic) // rule 11: on the caller's goroutine
 		case r.exit:
 			runtime.Goexit()
+		case r.err != nil && actx.Err() != nil:
+			// The attempt's context was done by the time its error came:
+			// the error echoes the cut. Both cases of the select were
+			// ready, and it picks one at random; report the cut, as the
+			// other case would have (and the simulator does), so that the
+			// same run always gives the same events.
+			return zero, cut(ctx, a)
 		}
 		return r.v, Event{Kind: Ended, Attempt: a.Attempt, Err: r.err, Cause: causeOf(ctx)}
 	case <-actx.Done():
-		if cause := causeOf(ctx); cause != nil {
-			return zero, Event{Kind: Canceled, Cause: cause}
-		}
-		return zero, Event{Kind: Fired, Attempt: a.Attempt}
+		return zero, cut(ctx, a)
 	}
+}
+
+// cut is the event of an abandoned attempt a whose context is done: the
+// caller's cancel, or else the end of the attempt's time.
+func cut(ctx context.Context, a *Action) Event {
+	if cause := causeOf(ctx); cause != nil {
+		return Event{Kind: Canceled, Cause: cause}
+	}
+	return Event{Kind: Fired, Attempt: a.Attempt}
 }
 
 // pause waits until a.Until for the pause to end, or for ctx, and reports

@@ -579,3 +579,30 @@ func TestRule12_attemptContext(t *testing.T) {
 }
 
 type ctxKey struct{}
+
+// TestRule3_abandonEchoIsTheCut: with Abandon, an attempt whose context is
+// done before the executor waits for it, and that returns its context's
+// error at once, can make both cases of the executor's wait ready. The
+// executor must report the cut (here the caller's cancel) every time, not
+// the echo half the time: a run's events must not depend on chance. (The
+// interleaving is rare here; sim's TestDifferential_ties under -race met
+// it in 3 runs of 15 before the executor broke the tie.)
+func TestRule3_abandonEchoIsTheCut(t *testing.T) {
+	for range 500 {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cause := errors.New("stop")
+		var last backoff.Event
+		p := backoff.Policy{Abandon: true, Observer: backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
+			if a.Kind == backoff.Start {
+				cancel(cause) // before fn runs: its context is done at once
+			}
+			last = e
+		})}
+		_, err := backoff.Do(ctx, p, func(ctx context.Context) (int, error) {
+			return 0, ctx.Err() // at once: often before the executor waits
+		})
+		if !errors.Is(err, cause) || last.Kind != backoff.Canceled {
+			t.Fatalf("err %v, last event %v; want the cause, reported by a Canceled event", err, last.Kind)
+		}
+	}
+}
