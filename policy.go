@@ -359,9 +359,15 @@ const (
 // drives one in virtual time; a job queue can drive one by storing
 // "attempt n at t".
 //
+// It reads no clock, starts no goroutine and draws no random number: the
+// driver brings the time and the randomness in each Event. The only things
+// it touches outside itself are the policy's RetryIf and GiveUp, which it
+// asks, and its Budget, which it tells of the call's start and asks for
+// each retry (so a Budget sees the calls of every driver that shares it).
+//
 // An Execution is not safe for concurrent use: one call, one driver. Step
-// costs a few nanoseconds and never allocates, except the *Error of a call
-// that fails.
+// costs some tens of nanoseconds and never allocates, except the *Error of
+// a call that fails.
 type Execution struct {
 	p     Policy // the rules; p.Clock is not used
 	phase phase
