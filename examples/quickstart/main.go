@@ -167,6 +167,8 @@ func then(a backoff.Action, cutByDeadline bool) string {
 			return "; not retried"
 		case backoff.ErrGaveUp:
 			return "; GiveUp says stop"
+		case backoff.ErrBudgetExhausted:
+			return "; the retry budget refuses a retry"
 		case backoff.ErrDeadline:
 			if cutByDeadline {
 				return "; the call ends"
