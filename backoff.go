@@ -54,9 +54,10 @@ import (
 //
 // Cost: on success at the first try, with no time limit, Do adds one
 // clock read to the call of fn (for the Elapsed a failure would report)
-// and allocates nothing; each failure adds a clock read. An attempt
-// timeout or a deadline adds what context.WithDeadline costs, a pause what
-// a timer costs.
+// and allocates nothing. A failure adds a clock read where a time limit,
+// an Observer, a Budget or Abandon needs to know when it came. An attempt
+// timeout or a deadline adds what context.WithTimeout costs, and a pause
+// what a timer costs.
 func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if fn == nil {
