@@ -33,20 +33,9 @@ const (
 	goldenTraceDir    = "testdata/traces"
 )
 
-// The -update flag is defined here unless another test file of the binary
-// defined it first, in which case both share it.
-var _ = func() bool {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files in testdata from the simulator")
-	}
-	return true
-}()
-
-// goldenUpdating reports whether -update was given.
-func goldenUpdating() bool {
-	v, _ := flag.Lookup("update").Value.(flag.Getter).Get().(bool)
-	return v
-}
+// update is -update: rewrite the golden files (traces here, load reports
+// in load_test.go) from the simulator instead of comparing with them.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata from the simulator")
 
 // A goldenCase is one scenario file and the path of its golden trace.
 type goldenCase struct {
@@ -89,7 +78,7 @@ func goldenCases(t *testing.T) []goldenCase {
 // scenario is an error.
 func TestGolden(t *testing.T) {
 	gs := goldenCases(t)
-	if goldenUpdating() {
+	if *update {
 		if err := os.MkdirAll(goldenTraceDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +93,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("runaway after %d steps", len(res.Steps))
 			}
 			got := sim.Encode(g.sc, res.Steps)
-			if goldenUpdating() {
+			if *update {
 				if err := os.WriteFile(g.trace, got, 0o644); err != nil {
 					t.Fatal(err)
 				}

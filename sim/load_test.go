@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"math/bits"
 	"math/rand/v2"
 	"os"
@@ -28,20 +27,6 @@ import (
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/sim"
 )
-
-// The -update flag is defined here unless another test file of the binary
-// defined it first, in which case both share it.
-var _ = func() bool {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files in testdata from the simulator")
-	}
-	return true
-}()
-
-func loadUpdating() bool {
-	v, _ := flag.Lookup("update").Value.(flag.Getter).Get().(bool)
-	return v
-}
 
 const loadTick = time.Millisecond
 
@@ -382,7 +367,7 @@ func TestLoadExamples(t *testing.T) {
 			}
 		}
 		golden := filepath.Join("testdata", "load", name+".golden")
-		if loadUpdating() {
+		if *update {
 			if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
