@@ -17,26 +17,9 @@ import (
 // tie-free grid scenario, the trace a Recorder writes replays identically
 // (up to error texts).
 func TestRecorder_replays(t *testing.T) {
-	n := 0
-	for _, sc := range grid() {
-		want, _ := sim.Run(sc)
-		if want.Runaway || len(want.Ties) > 0 {
-			continue
-		}
-		steps, _, _ := runSynctest(t, sc, want)
-		var rec sim.Recorder
-		for _, s := range steps {
-			rec.Observe(s.Event, s.Action)
-		}
-		var trace bytes.Buffer
-		if err := rec.WriteTrace(&trace, sc.Policy()); err != nil {
-			t.Fatalf("%s: WriteTrace: %v", sc.Name, err)
-		}
-		if err := sim.Replay(bytes.NewReader(trace.Bytes())); err != nil {
-			t.Fatalf("%s: the recorded trace does not replay: %v\n%s", sc.Name, err, trace.Bytes())
-		}
-		n++
-	}
+	n := recordAndReplay(t, grid(), func(sc sim.Scenario, want *sim.Result) bool {
+		return !want.Runaway && len(want.Ties) == 0
+	})
 	t.Logf("%d recorded calls replayed", n)
 }
 
@@ -121,26 +104,9 @@ func TestScenarioOf_refusesWhatItCannotExpress(t *testing.T) {
 // replay: the recorded scenario's retry_after is each pause the policy
 // alone would not make (pauseGrid's scenarios without jitter and ties).
 func TestRecorder_replaysPauses(t *testing.T) {
-	n := 0
-	for _, sc := range pauseGrid() {
-		want, _ := sim.Run(sc)
-		if sc.Policy().Jitter != backoff.NoJitter || len(want.Ties) > 0 {
-			continue
-		}
-		steps, _, _ := runSynctest(t, sc, want)
-		var rec sim.Recorder
-		for _, s := range steps {
-			rec.Observe(s.Event, s.Action)
-		}
-		var trace bytes.Buffer
-		if err := rec.WriteTrace(&trace, sc.Policy()); err != nil {
-			t.Fatalf("%s: WriteTrace: %v", sc.Name, err)
-		}
-		if err := sim.Replay(bytes.NewReader(trace.Bytes())); err != nil {
-			t.Fatalf("%s: the recorded trace does not replay: %v\n%s", sc.Name, err, trace.Bytes())
-		}
-		n++
-	}
+	n := recordAndReplay(t, pauseGrid(), func(sc sim.Scenario, want *sim.Result) bool {
+		return sc.Policy().Jitter == backoff.NoJitter && len(want.Ties) == 0
+	})
 	if n < 50 {
 		t.Errorf("only %d recorded calls", n)
 	}
@@ -240,4 +206,32 @@ func TestScenarioOf_boundsGrowth(t *testing.T) {
 			}
 		}
 	})
+}
+
+// recordAndReplay runs each scenario that keep accepts through the
+// executor under synctest, records it with a Recorder, and requires its
+// trace to replay in the simulator; it returns how many it replayed.
+func recordAndReplay(t *testing.T, scenarios []sim.Scenario, keep func(sim.Scenario, *sim.Result) bool) int {
+	t.Helper()
+	n := 0
+	for _, sc := range scenarios {
+		want, _ := sim.Run(sc)
+		if !keep(sc, want) {
+			continue
+		}
+		steps, _, _ := runSynctest(t, sc, want)
+		var rec sim.Recorder
+		for _, s := range steps {
+			rec.Observe(s.Event, s.Action)
+		}
+		var trace bytes.Buffer
+		if err := rec.WriteTrace(&trace, sc.Policy()); err != nil {
+			t.Fatalf("%s: WriteTrace: %v", sc.Name, err)
+		}
+		if err := sim.Replay(bytes.NewReader(trace.Bytes())); err != nil {
+			t.Fatalf("%s: the recorded trace does not replay: %v\n%s", sc.Name, err, trace.Bytes())
+		}
+		n++
+	}
+	return n
 }
