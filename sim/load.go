@@ -591,7 +591,7 @@ func (s *loadSim) attempt(slot int32, c *loadCall, now time.Duration, a backoff.
 		at, err = c.arrival+a.Until, context.DeadlineExceeded
 	}
 	e := backoff.Event{Kind: backoff.Ended, At: at - c.arrival, Attempt: a.Attempt, Err: err}
-	if s.l.Jitter != "" && s.l.Jitter != "none" {
+	if jitters[s.l.Jitter] != backoff.NoJitter {
 		e.Rand = c.jitter.Uint64()
 	}
 	return s.schedule(loadEvent{at: at, slot: slot, e: e})
