@@ -13,7 +13,6 @@ import (
 	"log"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -438,32 +437,11 @@ func TestLogger_concurrentCalls(t *testing.T) {
 		var retry slog.LevelVar
 		l := backoff.Logger{Logger: textLogger(&out, slog.LevelDebug), Retry: &retry}
 		p := backoff.Policy{Pause: 2 * ms, MaxTries: 3, RetryIf: backoff.AnyError, Observer: l}
-		finished := make(chan struct{})
-		var toggler sync.WaitGroup
-		toggler.Go(func() {
-			for i := 0; ; i++ {
-				retry.Set(slog.Level(i % 2 * 4)) // Info, Warn: both enabled
-				select {
-				case <-finished:
-					return
-				case <-time.After(ms / 2):
-				}
-			}
+		i := 0
+		concurrently(t, p, goroutines, calls, errLogBusy, func() {
+			retry.Set(slog.Level(i % 2 * 4)) // Info, Warn: both enabled
+			i++
 		})
-		var wg sync.WaitGroup
-		for range goroutines {
-			wg.Go(func() {
-				for range calls {
-					fn := statsOp(statsStep{d: ms, err: errLogBusy}, statsStep{d: 3 * ms})
-					if _, err := backoff.Do(t.Context(), p, fn); err != nil {
-						t.Error(err)
-					}
-				}
-			})
-		}
-		wg.Wait()
-		close(finished)
-		toggler.Wait()
 
 		count := map[string]int{}
 		for line := range strings.Lines(out.String()) {

@@ -403,34 +403,7 @@ func TestStats_concurrentCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var stats backoff.Stats
 		p := backoff.Policy{Pause: 2 * ms, MaxTries: 3, RetryIf: backoff.AnyError, Observer: &stats}
-		finished := make(chan struct{})
-		var reader sync.WaitGroup
-		reader.Go(func() {
-			for {
-				checkBounds(t, stats.Snapshot())
-				select {
-				case <-finished:
-					return
-				case <-time.After(ms / 2):
-				}
-			}
-		})
-		var wg sync.WaitGroup
-		for range goroutines {
-			wg.Go(func() {
-				for range calls {
-					// Attempt 1 fails after 1ms, a pause of 2ms, attempt 2
-					// succeeds after 3ms.
-					fn := statsOp(statsStep{d: ms, err: errStatsRetry}, statsStep{d: 3 * ms})
-					if _, err := backoff.Do(t.Context(), p, fn); err != nil {
-						t.Error(err)
-					}
-				}
-			})
-		}
-		wg.Wait()
-		close(finished)
-		reader.Wait()
+		concurrently(t, p, goroutines, calls, errStatsRetry, func() { checkBounds(t, stats.Snapshot()) })
 		got := stats.Snapshot()
 		wantStats(t, got, backoff.StatsSnapshot{Calls: n, Attempts: 2 * n, Done: 2 * n, Errors: n, Successes: n,
 			AttemptTime: n * 4 * ms, PauseTime: n * 2 * ms})
@@ -573,4 +546,38 @@ func BenchmarkStats_Observe(b *testing.B) {
 			}
 		})
 	})
+}
+
+// concurrently makes calls calls of Do under p from each of goroutines
+// goroutines at once, inside a synctest bubble: attempt 1 fails with err
+// after 1ms, and after the pause attempt 2 succeeds after 3ms. Meanwhile,
+// another goroutine runs meanwhile every half millisecond.
+func concurrently(t *testing.T, p backoff.Policy, goroutines, calls int, err error, meanwhile func()) {
+	const ms = time.Millisecond
+	finished := make(chan struct{})
+	var other sync.WaitGroup
+	other.Go(func() {
+		for {
+			meanwhile()
+			select {
+			case <-finished:
+				return
+			case <-time.After(ms / 2):
+			}
+		}
+	})
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range calls {
+				fn := statsOp(statsStep{d: ms, err: err}, statsStep{d: 3 * ms})
+				if _, err := backoff.Do(t.Context(), p, fn); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(finished)
+	other.Wait()
 }
