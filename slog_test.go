@@ -370,29 +370,7 @@ func TestLogger_allocs(t *testing.T) {
 	const ms = time.Millisecond
 	quiet := backoff.Logger{Logger: textLogger(io.Discard, slog.LevelError+1)}
 	var o backoff.Observer = quiet
-	for _, tc := range []struct {
-		name string
-		p    backoff.Policy
-		fn   func(context.Context) (int, error)
-	}{
-		{"pauses and success", backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
-			statsOp(statsStep{d: ms, err: errLogBusy}, statsStep{d: ms})},
-		{"no pause", backoff.Retry(3), statsOp(statsStep{d: ms, err: errLogBusy})},
-		{"timeouts and deadline", backoff.Policy{AttemptTimeout: 50 * ms, Deadline: 100 * ms, Pause: 10 * ms},
-			statsOp(statsStep{d: time.Hour})},
-		{"non-retryable", backoff.Policy{}, statsOp(statsStep{err: errLogFatal})},
-		{"abandoned", backoff.Policy{Abandon: true, AttemptTimeout: 10 * ms, MaxTries: 2},
-			statsOp(statsStep{d: time.Second, ignore: true})},
-	} {
-		actions, events := recordSteps(t, tc.p, tc.fn)
-		if a := testing.AllocsPerRun(100, func() {
-			for i := range actions {
-				o.Observe(events[i], actions[i])
-			}
-		}); a != 0 {
-			t.Errorf("%s: Observe allocates %v times per call, want 0", tc.name, a)
-		}
-	}
+	wantObserveAllocFree(t, o)
 	canceled := backoff.Event{Kind: backoff.Canceled, At: ms, Cause: context.Canceled}
 	gone := backoff.Action{Kind: backoff.Finish, Err: &backoff.Error{Reason: context.Canceled, Elapsed: ms}}
 	if a := testing.AllocsPerRun(100, func() { o.Observe(canceled, gone) }); a != 0 {

@@ -483,28 +483,7 @@ func TestStats_allocs(t *testing.T) {
 	const ms = time.Millisecond
 	var stats backoff.Stats
 	var o backoff.Observer = &stats
-	for _, tc := range []struct {
-		name string
-		p    backoff.Policy
-		fn   func(context.Context) (int, error)
-	}{
-		{"pauses and success", backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
-			statsOp(statsStep{d: ms, err: errStatsRetry}, statsStep{d: ms})},
-		{"timeouts and deadline", backoff.Policy{AttemptTimeout: 50 * ms, Deadline: 100 * ms, Pause: 10 * ms},
-			statsOp(statsStep{d: time.Hour})},
-		{"non-retryable", backoff.Policy{}, statsOp(statsStep{err: errStatsFatal})},
-		{"abandoned", backoff.Policy{Abandon: true, AttemptTimeout: 10 * ms, MaxTries: 2},
-			statsOp(statsStep{d: time.Second, ignore: true})},
-	} {
-		actions, events := recordSteps(t, tc.p, tc.fn)
-		if a := testing.AllocsPerRun(100, func() {
-			for i := range actions {
-				o.Observe(events[i], actions[i])
-			}
-		}); a != 0 {
-			t.Errorf("%s: Observe allocates %v times per call, want 0", tc.name, a)
-		}
-	}
+	wantObserveAllocFree(t, o)
 
 	n := 0
 	retrying := func(context.Context) (int, error) {
@@ -580,4 +559,35 @@ func concurrently(t *testing.T, p backoff.Policy, goroutines, calls int, err err
 	wg.Wait()
 	close(finished)
 	other.Wait()
+}
+
+// wantObserveAllocFree requires o.Observe to allocate nothing for any step
+// of calls that pause and succeed, retry at once, time out and reach the
+// deadline, fail for good, or abandon an attempt.
+func wantObserveAllocFree(t *testing.T, o backoff.Observer) {
+	t.Helper()
+	const ms = time.Millisecond
+	for _, tc := range []struct {
+		name string
+		p    backoff.Policy
+		fn   func(context.Context) (int, error)
+	}{
+		{"pauses and success", backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
+			statsOp(statsStep{d: ms, err: errStatsRetry}, statsStep{d: ms})},
+		{"no pause", backoff.Retry(3), statsOp(statsStep{d: ms, err: errStatsRetry})},
+		{"timeouts and deadline", backoff.Policy{AttemptTimeout: 50 * ms, Deadline: 100 * ms, Pause: 10 * ms},
+			statsOp(statsStep{d: time.Hour})},
+		{"non-retryable", backoff.Policy{}, statsOp(statsStep{err: errStatsFatal})},
+		{"abandoned", backoff.Policy{Abandon: true, AttemptTimeout: 10 * ms, MaxTries: 2},
+			statsOp(statsStep{d: time.Second, ignore: true})},
+	} {
+		actions, events := recordSteps(t, tc.p, tc.fn)
+		if a := testing.AllocsPerRun(100, func() {
+			for i := range actions {
+				o.Observe(events[i], actions[i])
+			}
+		}); a != 0 {
+			t.Errorf("%s: Observe allocates %v times per call, want 0", tc.name, a)
+		}
+	}
 }
