@@ -480,7 +480,6 @@ func TestStats_concurrentObserve(t *testing.T) {
 // TestStats_allocs: Observe allocates nothing, whatever the step; nor does
 // Do with a Stats as its observer.
 func TestStats_allocs(t *testing.T) {
-	const ms = time.Millisecond
 	var stats backoff.Stats
 	var o backoff.Observer = &stats
 	wantObserveAllocFree(t, o)
