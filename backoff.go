@@ -16,14 +16,24 @@
 //	body, err := backoff.Do(ctx, p, fetch)
 //
 // A call that fails returns an [*Error] saying why it stopped (Reason) and
-// what failed last (Last); errors.Is and errors.As reach both.
+// what failed last (Last); errors.Is and errors.As reach both. An
+// operation that may ignore its context can be bounded hard with
+// [Abandon]. [Stats], [Logger] and any [Observer] see every step of a call.
 //
-// Every rule is decided in one place, the pure decision core [Execution]
-// (policy.go), which reads no clock. Do carries its decisions out with the
-// policy's [Clock] and contexts (this file); package sim carries them out
-// in virtual time, so any run can be simulated, traced and replayed. To
-// test your own code, give the policy a clockwork fake clock, or leave the
-// clock nil and run under testing/synctest.
+// # Where the rules live
+//
+// Every rule is decided in one place, the decision core [Execution]: a
+// pure state machine that is told an [Event] (the call began, an attempt
+// ended, a pause is over, the caller cancelled) and answers with an
+// [Action] (start an attempt, pause until a time, finish). It reads no
+// clock, starts no goroutine and draws no random number; read it first.
+// Do carries its actions out with the policy's [Clock], timers and
+// contexts; package sim carries them out in virtual time, so any run can
+// be simulated, traced and replayed; a job queue can carry them out too
+// (the example of Execution is a complete driver).
+//
+// To test your own code, leave the policy's clock nil and run under
+// testing/synctest, or give it a clockwork fake clock.
 package backoff
 
 import (
@@ -31,7 +41,6 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"math/rand/v2"
-	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -45,8 +54,9 @@ import (
 // ErrAttemptTimeout or ErrDeadline. If ctx is done before an attempt, fn is
 // not called again; if it is done during a pause, Do returns at once.
 //
-// fn runs on the caller's goroutine unless p.Abandon is set. A panic in fn
-// reaches the caller's goroutine as a panic with the same value.
+// fn runs on the caller's goroutine, and an attempt ends when fn returns
+// (wrap fn with [Abandon] to stop waiting for it when its time is up). A
+// panic in fn reaches the caller as a panic with the same value.
 //
 // An invalid p (see [Policy.Validate]) or a nil fn makes Do return an
 // error at once, without calling fn. Do is safe for concurrent use; calls
@@ -55,9 +65,9 @@ import (
 // Cost: on success at the first try, with no time limit, Do adds one
 // clock read to the call of fn (for the Elapsed a failure would report)
 // and allocates nothing. A failure adds a clock read where a time limit,
-// an Observer, a Budget or Abandon needs to know when it came. An attempt
-// timeout or a deadline adds what context.WithTimeout costs, and a pause
-// what a timer costs.
+// an Observer or a Budget needs to know when it came. An attempt timeout
+// or a deadline adds what context.WithTimeout costs, and a pause what a
+// timer costs.
 func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if fn == nil {
@@ -68,7 +78,7 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 			return zero, err
 		}
 	}
-	x := Execution{p: p} // as p.Execution() makes it, without copying p twice more
+	var x Execution // with no p: its steps are told &p (see Execution.stepTo)
 	clk := p.Clock
 	if clk == nil {
 		clk = systemClock{}
@@ -77,12 +87,12 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	if p.Jitter != NoJitter {
 		rnd.init(p.Rand)
 	}
-	// Without a time limit, an Observer, a Budget or Abandon, no decision
-	// of the core depends on when an attempt ends: only the pauses take
-	// time it can see. Then the executor does not read the clock after
-	// each failure, and keeps the core's time at the sum of the pauses;
-	// it reads the clock once more, for the Elapsed of a failed call.
-	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && p.Observer == nil && p.Budget == nil && !p.Abandon
+	// Without a time limit, an Observer or a Budget, no decision of the
+	// core depends on when an attempt ends: only the pauses take time it
+	// can see. Then the executor does not read the clock after each
+	// failure, and keeps the core's time at the sum of the pauses; it
+	// reads the clock once more, for the Elapsed of a failed call.
+	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && p.Observer == nil && p.Budget == nil
 	// A first attempt with a time limit on the system clock learns when
 	// the call began from its own context (see attemptContext): a clock
 	// read fewer, which is as much as the rest of Do costs.
@@ -91,31 +101,27 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 		t0 = start(clk, timeless)
 	}
 	var v T
-	e := Event{Kind: Began, Start: t0, Cause: causeOf(ctx)}
+	e := Event{Kind: EventBegan, Start: t0, Cause: causeOf(ctx)}
 	var a Action
 	for {
 		a = Action{}
-		x.stepTo(&e, &a) // Step, without copying the event and the action
+		x.stepTo(&p, &e, &a) // Step, without copying the event and the action
 		switch a.Kind {
-		case Start:
+		case ActionStart:
 			at := e.At
-			if p.Abandon {
-				v, e = abandonable(ctx, &p, &t0, e, &a, fn)
-			} else {
-				v = cooperative(ctx, &p, &t0, &e, &a, fn)
-			}
+			v = attempt(ctx, &p, &t0, &e, &a, fn)
 			switch {
 			case timeless:
 				e.At = at
-			case e.Err != nil || e.Kind != Ended || p.Observer != nil:
+			case e.Err != nil || p.Observer != nil:
 				// A success needs no time: the core ends the call whenever
 				// it arrives (see Event.At), so only an Observer wants it.
 				e.At = since(clk, t0)
 			}
 			e.Rand = rnd.next()
-		case Pause:
+		case ActionPause:
 			e = pause(ctx, &p, clk, t0, e, &a, timeless)
-		case Finish:
+		case ActionFinish:
 			if p.Observer != nil {
 				p.Observer.Observe(e, a)
 			}
@@ -127,8 +133,8 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 			}
 			return v, nil
 		default:
-			// Wait cannot follow an event this executor reports: it reports
-			// each attempt's end, the timer it armed, or the cancel.
+			// ActionWait cannot follow an event this executor reports: it
+			// reports each attempt's end, the pause's end, or the cancel.
 			panic("backoff: internal error: the decision core answered Wait")
 		}
 	}
@@ -201,9 +207,9 @@ func causeOf(ctx context.Context) error {
 	return context.Cause(ctx)
 }
 
-// cooperative runs attempt a.Attempt on the caller's goroutine, started
-// by the event *e, and reports its end in *e (At is left to the caller).
-func cooperative[T any](ctx context.Context, p *Policy, t0 *time.Time, e *Event, a *Action, fn func(context.Context) (T, error)) T {
+// attempt runs attempt a.Attempt on the caller's goroutine, started by
+// the event *e, and reports its end in *e (At is left to the caller).
+func attempt[T any](ctx context.Context, p *Policy, t0 *time.Time, e *Event, a *Action, fn func(context.Context) (T, error)) T {
 	actx := ctx
 	if a.Cut != nil {
 		var cancel func()
@@ -214,7 +220,7 @@ func cooperative[T any](ctx context.Context, p *Policy, t0 *time.Time, e *Event,
 		p.Observer.Observe(*e, *a)
 	}
 	v, err := fn(actx)
-	*e = Event{Kind: Ended, Attempt: a.Attempt, Err: err, Cause: causeOf(ctx)}
+	*e = Event{Kind: EventEnded, Attempt: a.Attempt, Err: err, Cause: causeOf(ctx)}
 	return v
 }
 
@@ -279,74 +285,6 @@ func (c *clockContext) Err() error {
 	return err
 }
 
-// result is the end of an attempt run in its own goroutine.
-type result[T any] struct {
-	v     T
-	err   error
-	panic any  // the value fn panicked with, if it did
-	exit  bool // fn called runtime.Goexit
-}
-
-// abandonable runs attempt a.Attempt in its own goroutine and waits for
-// its end, for its time to be up, or for ctx; whichever comes first is the
-// event it reports (At is left to the caller). A late result is discarded:
-// the goroutine sends it to a buffered channel nobody reads any more.
-func abandonable[T any](ctx context.Context, p *Policy, t0 *time.Time, e Event, a *Action, fn func(context.Context) (T, error)) (T, Event) {
-	actx, cancel := ctx, context.CancelFunc(func() {})
-	if a.Cut != nil {
-		actx, cancel = attemptContext(ctx, p.Clock, t0, a)
-	} else if ctx.Done() != nil {
-		actx, cancel = context.WithCancel(ctx)
-	}
-	defer cancel()
-	if p.Observer != nil {
-		p.Observer.Observe(e, *a)
-	}
-	done := make(chan result[T], 1)
-	go func() {
-		r := result[T]{exit: true}
-		defer func() {
-			if r.exit {
-				if r.panic = recover(); r.panic != nil {
-					r.exit = false
-				}
-			}
-			done <- r // never blocks: the channel has room for this one result
-		}()
-		r.v, r.err = fn(actx)
-		r.exit = false
-	}()
-	var zero T
-	select {
-	case r := <-done:
-		switch {
-		case r.panic != nil:
-			panic(r.panic) // rule 11: on the caller's goroutine
-		case r.exit:
-			runtime.Goexit()
-		case r.err != nil && actx.Err() != nil:
-			// The attempt's context was done by the time its error came:
-			// the error echoes the cut. Both cases of the select were
-			// ready, and it picks one at random; report the cut, as the
-			// other case would have (and the simulator does), so that the
-			// same run always gives the same events.
-			return zero, cut(ctx, a)
-		}
-		return r.v, Event{Kind: Ended, Attempt: a.Attempt, Err: r.err, Cause: causeOf(ctx)}
-	case <-actx.Done():
-		return zero, cut(ctx, a)
-	}
-}
-
-// cut is the event of an abandoned attempt a whose context is done: the
-// caller's cancel, or else the end of the attempt's time.
-func cut(ctx context.Context, a *Action) Event {
-	if cause := causeOf(ctx); cause != nil {
-		return Event{Kind: Canceled, Cause: cause}
-	}
-	return Event{Kind: Fired, Attempt: a.Attempt}
-}
-
 // pause waits until a.Until for the pause to end, or for ctx, and reports
 // which came first. A timeless call (see Do) reports the core's own times
 // instead of reading the clock.
@@ -366,11 +304,11 @@ func pause(ctx context.Context, p *Policy, clk Clock, t0 time.Time, e Event, a *
 		if !timeless {
 			now = since(clk, t0)
 		}
-		return Event{Kind: Fired, Attempt: a.Attempt, At: now, Cause: causeOf(ctx)}
+		return Event{Kind: EventFired, Attempt: a.Attempt, At: now, Cause: causeOf(ctx)}
 	case <-ctx.Done():
 		if !timeless {
 			now = since(clk, t0)
 		}
-		return Event{Kind: Canceled, At: now, Cause: context.Cause(ctx)}
+		return Event{Kind: EventCanceled, At: now, Cause: context.Cause(ctx)}
 	}
 }

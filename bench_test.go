@@ -46,7 +46,7 @@ var benchSucceed = func(context.Context) (int, error) { return 1, nil }
 type benchSkip struct{ clk *clockwork.FakeClock }
 
 func (o benchSkip) Observe(e backoff.Event, a backoff.Action) {
-	if a.Kind == backoff.Pause {
+	if a.Kind == backoff.ActionPause {
 		o.clk.Advance(a.Until - e.At)
 	}
 }
@@ -54,8 +54,8 @@ func (o benchSkip) Observe(e backoff.Event, a backoff.Action) {
 // BenchmarkDo: the executor on the system clock and on a clockwork fake
 // clock; on success at the first try (tries=1) and after three failures
 // with no pause (tries=4); with no time limit, an attempt timeout of 1s, a
-// deadline of 1m, or both; cooperative, and with Abandon. The baselines
-// are BenchmarkBaseline's.
+// deadline of 1m, or both; the operation as it is, and wrapped in
+// backoff.Abandon. The baselines are BenchmarkBaseline's.
 func BenchmarkDo(b *testing.B) {
 	fake := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	limits := []struct {
@@ -75,7 +75,7 @@ func BenchmarkDo(b *testing.B) {
 						continue
 					}
 					p := backoff.Retry(4)
-					p.AttemptTimeout, p.Deadline, p.Abandon = l.attempt, l.deadline, abandon
+					p.AttemptTimeout, p.Deadline = l.attempt, l.deadline
 					if clock == "fake" {
 						p.Clock = fake
 					}
@@ -83,19 +83,22 @@ func BenchmarkDo(b *testing.B) {
 					if abandon {
 						name += "/abandon"
 					}
-					benchDo(b, name, p, tries)
+					benchDo(b, name, p, tries, abandon)
 				}
 			}
 		}
 	}
 	// Pauses on the fake clock, skipped by an Observer as soon as armed.
 	p := backoff.Policy{Pause: time.Second, MaxTries: 4, RetryIf: backoff.AnyError, Clock: fake, Observer: benchSkip{fake}}
-	benchDo(b, "clock=fake/tries=4/limits=none/pause=1s", p, 4)
+	benchDo(b, "clock=fake/tries=4/limits=none/pause=1s", p, 4, false)
 }
 
-func benchDo(b *testing.B, name string, p backoff.Policy, tries int) {
+func benchDo(b *testing.B, name string, p backoff.Policy, tries int, abandon bool) {
 	b.Run(name, func(b *testing.B) {
 		ctx, fn := context.Background(), benchFlaky(tries-1)
+		if abandon {
+			fn = backoff.Abandon(fn)
+		}
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := backoff.Do(ctx, p, fn); err != nil {
@@ -103,6 +106,68 @@ func benchDo(b *testing.B, name string, p backoff.Policy, tries int) {
 			}
 		}
 	})
+}
+
+// BenchmarkDo_closure: what a user writes, the operation a closure made
+// at the call that captures its locals, through each entry point: Do,
+// Run, and a function made by Wrap (whose operation is made once, as
+// Wrap's users do). Under a 1s attempt timeout (timeout=1s) or none, and
+// after three failures (tries=4). The closures stay on the stack: no case
+// allocates but for the attempt's context.
+func BenchmarkDo_closure(b *testing.B) {
+	for _, d := range []time.Duration{0, time.Second} {
+		for _, tries := range []int{1, 4} {
+			p := backoff.Retry(4)
+			p.AttemptTimeout = d
+			name := fmt.Sprintf("tries=%d/timeout=%v", tries, d)
+			b.Run("Do/"+name, func(b *testing.B) {
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					n, key := 0, "k"
+					v, err := backoff.Do(ctx, p, func(context.Context) (string, error) {
+						if n++; n < tries {
+							return "", errBench
+						}
+						return key, nil
+					})
+					if err != nil || v != key {
+						b.Fatal(v, err)
+					}
+				}
+			})
+			b.Run("Run/"+name, func(b *testing.B) {
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					n := 0
+					if err := backoff.Run(ctx, p, func(context.Context) error {
+						if n++; n < tries {
+							return errBench
+						}
+						return nil
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("Wrap/"+name, func(b *testing.B) {
+				ctx, n := context.Background(), 0
+				get := backoff.Wrap(p, func(context.Context) (int, error) {
+					if n++; n%tries != 0 {
+						return 0, errBench
+					}
+					return n, nil
+				})
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := get(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }
 
 // BenchmarkBaseline: what BenchmarkDo is measured against, in the same
@@ -158,8 +223,8 @@ func benchHand(ctx context.Context, d time.Duration, fn func(context.Context) (i
 }
 
 // BenchmarkExecution_Step: the pure decision core, per event, in whole
-// calls: Policy.Execution, then every event of the call. It reports
-// ns/event (the op is a whole call).
+// calls: a copy of an Execution not begun (as NewExecution made it), then
+// every event of the call. It reports ns/event (the op is a whole call).
 func BenchmarkExecution_Step(b *testing.B) {
 	const ms = time.Millisecond
 	p := backoff.Policy{AttemptTimeout: time.Second, Deadline: time.Minute, MaxTries: 4, RetryIf: backoff.AnyError}
@@ -171,39 +236,40 @@ func BenchmarkExecution_Step(b *testing.B) {
 		events []backoff.Event
 	}{
 		{"tries=1", p, []backoff.Event{
-			{Kind: backoff.Began},
-			{Kind: backoff.Ended, At: ms, Attempt: 1},
+			{Kind: backoff.EventBegan},
+			{Kind: backoff.EventEnded, At: ms, Attempt: 1},
 		}},
 		{"tries=4/pause=0", p, []backoff.Event{
-			{Kind: backoff.Began},
-			{Kind: backoff.Ended, At: ms, Attempt: 1, Err: errBench},
-			{Kind: backoff.Ended, At: 2 * ms, Attempt: 2, Err: errBench},
-			{Kind: backoff.Ended, At: 3 * ms, Attempt: 3, Err: errBench},
-			{Kind: backoff.Ended, At: 4 * ms, Attempt: 4},
+			{Kind: backoff.EventBegan},
+			{Kind: backoff.EventEnded, At: ms, Attempt: 1, Err: errBench},
+			{Kind: backoff.EventEnded, At: 2 * ms, Attempt: 2, Err: errBench},
+			{Kind: backoff.EventEnded, At: 3 * ms, Attempt: 3, Err: errBench},
+			{Kind: backoff.EventEnded, At: 4 * ms, Attempt: 4},
 		}},
 		{"tries=4/pause=10ms", pausing, []backoff.Event{
-			{Kind: backoff.Began},
-			{Kind: backoff.Ended, At: ms, Attempt: 1, Err: errBench},
-			{Kind: backoff.Fired, At: 11 * ms, Attempt: 2},
-			{Kind: backoff.Ended, At: 12 * ms, Attempt: 2, Err: errBench},
-			{Kind: backoff.Fired, At: 22 * ms, Attempt: 3},
-			{Kind: backoff.Ended, At: 23 * ms, Attempt: 3, Err: errBench},
-			{Kind: backoff.Fired, At: 33 * ms, Attempt: 4},
-			{Kind: backoff.Ended, At: 34 * ms, Attempt: 4},
+			{Kind: backoff.EventBegan},
+			{Kind: backoff.EventEnded, At: ms, Attempt: 1, Err: errBench},
+			{Kind: backoff.EventFired, At: 11 * ms, Attempt: 2},
+			{Kind: backoff.EventEnded, At: 12 * ms, Attempt: 2, Err: errBench},
+			{Kind: backoff.EventFired, At: 22 * ms, Attempt: 3},
+			{Kind: backoff.EventEnded, At: 23 * ms, Attempt: 3, Err: errBench},
+			{Kind: backoff.EventFired, At: 33 * ms, Attempt: 4},
+			{Kind: backoff.EventEnded, At: 34 * ms, Attempt: 4},
 		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
+			x0, err := backoff.NewExecution(tc.p)
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
-				x, err := tc.p.Execution()
-				if err != nil {
-					b.Fatal(err)
-				}
+				x := *x0
 				var a backoff.Action
 				for _, e := range tc.events {
 					a = x.Step(e)
 				}
-				if a.Kind != backoff.Finish || a.Err != nil {
+				if a.Kind != backoff.ActionFinish || a.Err != nil {
 					b.Fatalf("the call ended with %v %v; want a success", a.Kind, a.Err)
 				}
 			}
@@ -289,7 +355,7 @@ func BenchmarkInFlight(b *testing.B) {
 				MaxTries: 2,
 				RetryIf:  backoff.AnyError,
 				Observer: backoff.ObserverFunc(func(_ backoff.Event, a backoff.Action) {
-					if a.Kind == backoff.Pause {
+					if a.Kind == backoff.ActionPause {
 						parked.Done()
 					}
 				}),

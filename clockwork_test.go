@@ -108,7 +108,7 @@ func (h *fcHarness) expect(we backoff.Event, wa backoff.Action) fcStep {
 // says is armed: this is the handshake before every Advance that fires.
 func (h *fcHarness) fire(s fcStep) {
 	h.t.Helper()
-	if s.a.Kind != backoff.Pause && (s.a.Kind != backoff.Start || s.a.Cut == nil) {
+	if s.a.Kind != backoff.ActionPause && (s.a.Kind != backoff.ActionStart || s.a.Cut == nil) {
 		h.t.Fatalf("fire: step %s arms no timer", fcActionString(s.a))
 	}
 	left := s.a.Until - h.now()
@@ -122,10 +122,10 @@ func (h *fcHarness) fire(s fcStep) {
 // way, without reaching its Until: nothing fires.
 func (h *fcHarness) elapse(s fcStep, d time.Duration) {
 	h.t.Helper()
-	if s.a.Kind != backoff.Start && s.a.Kind != backoff.Pause {
+	if s.a.Kind != backoff.ActionStart && s.a.Kind != backoff.ActionPause {
 		h.t.Fatalf("elapse: step %s is not under way", fcActionString(s.a))
 	}
-	if (s.a.Kind == backoff.Pause || s.a.Cut != nil) && d >= s.a.Until-h.now() {
+	if (s.a.Kind == backoff.ActionPause || s.a.Cut != nil) && d >= s.a.Until-h.now() {
 		h.t.Fatalf("elapse: %v would reach %v (now %v)", d, s.a.Until, h.now())
 	}
 	h.clock.Advance(d)
@@ -136,7 +136,7 @@ func (h *fcHarness) elapse(s fcStep, d time.Duration) {
 // and checks that the error is the one the step carried.
 func fcFinished[T any](h *fcHarness, s fcStep, done <-chan fcOutcome[T]) (T, error) {
 	h.t.Helper()
-	if s.a.Kind != backoff.Finish {
+	if s.a.Kind != backoff.ActionFinish {
 		h.t.Fatalf("finished: step %s is not Finish", fcActionString(s.a))
 	}
 	out := <-done
@@ -211,7 +211,7 @@ func fcGoroutines() []fcGoroutine {
 }
 
 func fcEventString(e backoff.Event) string {
-	kind := map[backoff.EventKind]string{backoff.Began: "Began", backoff.Ended: "Ended", backoff.Fired: "Fired", backoff.Canceled: "Canceled"}[e.Kind]
+	kind := map[backoff.EventKind]string{backoff.EventBegan: "Began", backoff.EventEnded: "Ended", backoff.EventFired: "Fired", backoff.EventCanceled: "Canceled"}[e.Kind]
 	if kind == "" {
 		kind = "EventKind(" + strconv.Itoa(int(e.Kind)) + ")"
 	}
@@ -219,7 +219,7 @@ func fcEventString(e backoff.Event) string {
 }
 
 func fcActionString(a backoff.Action) string {
-	kind := map[backoff.ActionKind]string{backoff.Wait: "Wait", backoff.Start: "Start", backoff.Pause: "Pause", backoff.Finish: "Finish"}[a.Kind]
+	kind := map[backoff.ActionKind]string{backoff.ActionWait: "Wait", backoff.ActionStart: "Start", backoff.ActionPause: "Pause", backoff.ActionFinish: "Finish"}[a.Kind]
 	if kind == "" {
 		kind = "ActionKind(" + strconv.Itoa(int(a.Kind)) + ")"
 	}
@@ -348,26 +348,26 @@ func TestFakeClock_pausesThenSuccess(t *testing.T) {
 		RetryIf:        backoff.On(errFCBoom),
 	}, op.fn)
 
-	s := h.expect(backoff.Event{Kind: backoff.Began},
-		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 10 * time.Second, Cut: backoff.ErrAttemptTimeout})
+	s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: 10 * time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 300*ms)
 	op.reply(errFCBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 300 * ms, Err: errFCBoom},
-		backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 1300 * ms})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: 300 * ms, Err: errFCBoom},
+		backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 1300 * ms})
 	h.fire(s)
-	s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 1300 * ms},
-		backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 11300 * ms, Cut: backoff.ErrAttemptTimeout})
+	s = h.expect(backoff.Event{Kind: backoff.EventFired, Attempt: 2, At: 1300 * ms},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 2, Until: 11300 * ms, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 200*ms)
 	op.reply(errFCBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 2, At: 1500 * ms, Err: errFCBoom},
-		backoff.Action{Kind: backoff.Pause, Attempt: 3, Until: 2500 * ms})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 2, At: 1500 * ms, Err: errFCBoom},
+		backoff.Action{Kind: backoff.ActionPause, Attempt: 3, Until: 2500 * ms})
 	h.fire(s)
-	s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 3, At: 2500 * ms},
-		backoff.Action{Kind: backoff.Start, Attempt: 3, Until: 12500 * ms, Cut: backoff.ErrAttemptTimeout})
+	s = h.expect(backoff.Event{Kind: backoff.EventFired, Attempt: 3, At: 2500 * ms},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 3, Until: 12500 * ms, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 100*ms)
 	op.reply(nil)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 3, At: 2600 * ms},
-		backoff.Action{Kind: backoff.Finish})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 3, At: 2600 * ms},
+		backoff.Action{Kind: backoff.ActionFinish})
 	v, err := fcFinished(h, s, done)
 
 	if err != nil || v != 2600*ms {
@@ -401,26 +401,26 @@ func TestFakeClock_attemptTimeoutThenMaxTries(t *testing.T) {
 			}, op.fn)
 
 			var at time.Duration
-			ev := backoff.Event{Kind: backoff.Began}
+			ev := backoff.Event{Kind: backoff.EventBegan}
 			var untils []time.Duration
 			for k := 1; k <= 3; k++ {
-				s := h.expect(ev, backoff.Action{Kind: backoff.Start, Attempt: k, Until: at + 2*time.Second, Cut: backoff.ErrAttemptTimeout})
+				s := h.expect(ev, backoff.Action{Kind: backoff.ActionStart, Attempt: k, Until: at + 2*time.Second, Cut: backoff.ErrAttemptTimeout})
 				untils = append(untils, s.a.Until)
 				op.enter(k) // fn has seen its ctx not yet done
 				h.fire(s)
 				at += 2 * time.Second
-				ev = backoff.Event{Kind: backoff.Ended, Attempt: k, At: at, Err: backoff.ErrAttemptTimeout}
+				ev = backoff.Event{Kind: backoff.EventEnded, Attempt: k, At: at, Err: backoff.ErrAttemptTimeout}
 				if k < 3 && pause > 0 {
 					// Rule 6: exactly Pause between the end and the next start.
-					s = h.expect(ev, backoff.Action{Kind: backoff.Pause, Attempt: k + 1, Until: at + pause})
+					s = h.expect(ev, backoff.Action{Kind: backoff.ActionPause, Attempt: k + 1, Until: at + pause})
 					h.fire(s)
 					at += pause
-					ev = backoff.Event{Kind: backoff.Fired, Attempt: k + 1, At: at}
+					ev = backoff.Event{Kind: backoff.EventFired, Attempt: k + 1, At: at}
 				}
 				// With a zero pause the next Start follows the Ended event
 				// directly: no timer, no Pause step (rule 6).
 			}
-			s := h.expect(ev, backoff.Action{Kind: backoff.Finish})
+			s := h.expect(ev, backoff.Action{Kind: backoff.ActionFinish})
 			_, err := fcFinished(h, s, done)
 
 			want := 6*time.Second + 2*pause
@@ -453,20 +453,20 @@ func TestFakeClock_deadlineCutsAttempt(t *testing.T) {
 		RetryIf:        backoff.On(errFCBoom),
 	}, op.fn)
 
-	s := h.expect(backoff.Event{Kind: backoff.Began},
-		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 3 * time.Second, Cut: backoff.ErrAttemptTimeout})
+	s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: 3 * time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 1500*ms)
 	op.reply(errFCBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 1500 * ms, Err: errFCBoom},
-		backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 2500 * ms})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: 1500 * ms, Err: errFCBoom},
+		backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 2500 * ms})
 	h.fire(s)
 	// min(2.5s+3s, 5s): the deadline ends attempt 2.
-	s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 2500 * ms},
-		backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 5 * time.Second, Cut: backoff.ErrDeadline})
+	s = h.expect(backoff.Event{Kind: backoff.EventFired, Attempt: 2, At: 2500 * ms},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 2, Until: 5 * time.Second, Cut: backoff.ErrDeadline})
 	op.enter(2) // fn has seen its ctx not yet done
 	h.fire(s)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 2, At: 5 * time.Second, Err: backoff.ErrDeadline},
-		backoff.Action{Kind: backoff.Finish})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 2, At: 5 * time.Second, Err: backoff.ErrDeadline},
+		backoff.Action{Kind: backoff.ActionFinish})
 	_, err := fcFinished(h, s, done)
 
 	fcWantError(t, err, backoff.ErrDeadline, errFCBoom, 2, 5*time.Second)
@@ -501,31 +501,31 @@ func TestFakeClock_noSleepIntoDeadline(t *testing.T) {
 				RetryIf:  backoff.AnyError,
 			}, op.fn)
 
-			s := h.expect(backoff.Event{Kind: backoff.Began},
-				backoff.Action{Kind: backoff.Start, Attempt: 1, Until: deadline, Cut: backoff.ErrDeadline})
+			s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+				backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: deadline, Cut: backoff.ErrDeadline})
 			h.elapse(s, c.d1)
 			op.reply(errFCBoom)
 			e1 := c.d1
-			s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: e1, Err: errFCBoom},
-				backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: e1 + pause})
+			s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: e1, Err: errFCBoom},
+				backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: e1 + pause})
 			h.fire(s)
-			s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: e1 + pause},
-				backoff.Action{Kind: backoff.Start, Attempt: 2, Until: deadline, Cut: backoff.ErrDeadline})
+			s = h.expect(backoff.Event{Kind: backoff.EventFired, Attempt: 2, At: e1 + pause},
+				backoff.Action{Kind: backoff.ActionStart, Attempt: 2, Until: deadline, Cut: backoff.ErrDeadline})
 			h.elapse(s, c.d2)
 			op.reply(errFCFlaky)
 			e2 := e1 + pause + c.d2
-			ended := backoff.Event{Kind: backoff.Ended, Attempt: 2, At: e2, Err: errFCFlaky}
+			ended := backoff.Event{Kind: backoff.EventEnded, Attempt: 2, At: e2, Err: errFCFlaky}
 
 			if e2+pause < deadline {
 				// The pause fits: it is slept, then the deadline cuts attempt 3.
-				s = h.expect(ended, backoff.Action{Kind: backoff.Pause, Attempt: 3, Until: e2 + pause})
+				s = h.expect(ended, backoff.Action{Kind: backoff.ActionPause, Attempt: 3, Until: e2 + pause})
 				h.fire(s)
-				s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 3, At: e2 + pause},
-					backoff.Action{Kind: backoff.Start, Attempt: 3, Until: deadline, Cut: backoff.ErrDeadline})
+				s = h.expect(backoff.Event{Kind: backoff.EventFired, Attempt: 3, At: e2 + pause},
+					backoff.Action{Kind: backoff.ActionStart, Attempt: 3, Until: deadline, Cut: backoff.ErrDeadline})
 				op.enter(3) // fn has seen its ctx not yet done
 				h.fire(s)
-				s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 3, At: deadline, Err: backoff.ErrDeadline},
-					backoff.Action{Kind: backoff.Finish})
+				s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 3, At: deadline, Err: backoff.ErrDeadline},
+					backoff.Action{Kind: backoff.ActionFinish})
 				_, err := fcFinished(h, s, done)
 				fcWantError(t, err, backoff.ErrDeadline, errFCFlaky, 3, deadline)
 				if op.calls != 3 {
@@ -534,7 +534,7 @@ func TestFakeClock_noSleepIntoDeadline(t *testing.T) {
 				op.wantView(3, deadline, backoff.ErrDeadline)
 			} else {
 				// No pointless sleep: Finish at once, the clock untouched.
-				s = h.expect(ended, backoff.Action{Kind: backoff.Finish})
+				s = h.expect(ended, backoff.Action{Kind: backoff.ActionFinish})
 				_, err := fcFinished(h, s, done)
 				fcWantError(t, err, backoff.ErrDeadline, errFCFlaky, 2, e2)
 				if got := h.now(); got != e2 {
@@ -565,16 +565,16 @@ func TestFakeClock_cancelDuringPause(t *testing.T) {
 		RetryIf:        backoff.AnyError,
 	}, op.fn)
 
-	s := h.expect(backoff.Event{Kind: backoff.Began},
-		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: time.Second, Cut: backoff.ErrAttemptTimeout})
+	s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 400*ms)
 	op.reply(errFCBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 400 * ms, Err: errFCBoom},
-		backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 10400 * ms})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: 400 * ms, Err: errFCBoom},
+		backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 10400 * ms})
 	h.elapse(s, 3*time.Second)
 	cancel(errFCStop)
-	s = h.expect(backoff.Event{Kind: backoff.Canceled, At: 3400 * ms, Cause: errFCStop},
-		backoff.Action{Kind: backoff.Finish})
+	s = h.expect(backoff.Event{Kind: backoff.EventCanceled, At: 3400 * ms, Cause: errFCStop},
+		backoff.Action{Kind: backoff.ActionFinish})
 	_, err := fcFinished(h, s, done)
 
 	fcWantError(t, err, errFCStop, errFCBoom, 1, 3400*ms)
@@ -602,19 +602,19 @@ func TestFakeClock_cancelDuringAttempt(t *testing.T) {
 		RetryIf:        backoff.AnyError,
 	}, op.fn)
 
-	s := h.expect(backoff.Event{Kind: backoff.Began},
-		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 5 * time.Second, Cut: backoff.ErrAttemptTimeout})
+	s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: 5 * time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, time.Second)
 	op.reply(errFCBoom)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: time.Second, Err: errFCBoom},
-		backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 2 * time.Second})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: time.Second, Err: errFCBoom},
+		backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 2 * time.Second})
 	h.fire(s)
-	s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 2 * time.Second},
-		backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 7 * time.Second, Cut: backoff.ErrAttemptTimeout})
+	s = h.expect(backoff.Event{Kind: backoff.EventFired, Attempt: 2, At: 2 * time.Second},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 2, Until: 7 * time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.elapse(s, 1500*ms)
 	cancel(errFCStop)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 2, At: 3500 * ms, Cause: errFCStop},
-		backoff.Action{Kind: backoff.Finish})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 2, At: 3500 * ms, Cause: errFCStop},
+		backoff.Action{Kind: backoff.ActionFinish})
 	_, err := fcFinished(h, s, done)
 
 	fcWantError(t, err, errFCStop, errFCBoom, 2, 3500*ms)
@@ -637,7 +637,7 @@ func TestFakeClock_cancelledBeforeStart(t *testing.T) {
 	op := newFCOp(h)
 	done := fcStart(h, ctx, backoff.Policy{AttemptTimeout: time.Second, MaxTries: 3, RetryIf: backoff.AnyError}, op.fn)
 
-	s := h.expect(backoff.Event{Kind: backoff.Began, Cause: errFCStop}, backoff.Action{Kind: backoff.Finish})
+	s := h.expect(backoff.Event{Kind: backoff.EventBegan, Cause: errFCStop}, backoff.Action{Kind: backoff.ActionFinish})
 	_, err := fcFinished(h, s, done)
 
 	fcWantError(t, err, errFCStop, nil, 0, 0)
@@ -661,19 +661,19 @@ func TestFakeClock_attemptContext(t *testing.T) {
 			Pause:          500 * ms,
 		}, op.fn)
 
-		s := h.expect(backoff.Event{Kind: backoff.Began},
-			backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 2 * time.Second, Cut: backoff.ErrAttemptTimeout})
+		s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+			backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: 2 * time.Second, Cut: backoff.ErrAttemptTimeout})
 		op.enter(1) // fn has seen its ctx not yet done
 		h.fire(s)
-		s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 2 * time.Second, Err: backoff.ErrAttemptTimeout},
-			backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 2500 * ms})
+		s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: 2 * time.Second, Err: backoff.ErrAttemptTimeout},
+			backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 2500 * ms})
 		h.fire(s)
-		s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 2500 * ms},
-			backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 3 * time.Second, Cut: backoff.ErrDeadline})
+		s = h.expect(backoff.Event{Kind: backoff.EventFired, Attempt: 2, At: 2500 * ms},
+			backoff.Action{Kind: backoff.ActionStart, Attempt: 2, Until: 3 * time.Second, Cut: backoff.ErrDeadline})
 		op.enter(2) // fn has seen its ctx not yet done
 		h.fire(s)
-		s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 2, At: 3 * time.Second, Err: backoff.ErrDeadline},
-			backoff.Action{Kind: backoff.Finish})
+		s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 2, At: 3 * time.Second, Err: backoff.ErrDeadline},
+			backoff.Action{Kind: backoff.ActionFinish})
 		_, err := fcFinished(h, s, done)
 
 		fcWantError(t, err, backoff.ErrDeadline, backoff.ErrAttemptTimeout, 2, 3*time.Second)
@@ -690,12 +690,12 @@ func TestFakeClock_attemptContext(t *testing.T) {
 			RetryIf:        backoff.AnyError,
 		}, op.fn)
 
-		s := h.expect(backoff.Event{Kind: backoff.Began},
-			backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 2 * time.Second, Cut: backoff.ErrDeadline})
+		s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+			backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: 2 * time.Second, Cut: backoff.ErrDeadline})
 		op.enter(1) // fn has seen its ctx not yet done
 		h.fire(s)
-		s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: 2 * time.Second, Err: backoff.ErrDeadline},
-			backoff.Action{Kind: backoff.Finish})
+		s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: 2 * time.Second, Err: backoff.ErrDeadline},
+			backoff.Action{Kind: backoff.ActionFinish})
 		_, err := fcFinished(h, s, done)
 
 		fcWantError(t, err, backoff.ErrDeadline, nil, 1, 2*time.Second)
@@ -719,10 +719,10 @@ func TestFakeClock_successAtCut(t *testing.T) {
 		return "late", nil
 	})
 
-	s := h.expect(backoff.Event{Kind: backoff.Began},
-		backoff.Action{Kind: backoff.Start, Attempt: 1, Until: time.Second, Cut: backoff.ErrAttemptTimeout})
+	s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+		backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: time.Second, Cut: backoff.ErrAttemptTimeout})
 	h.fire(s)
-	s = h.expect(backoff.Event{Kind: backoff.Ended, Attempt: 1, At: time.Second}, backoff.Action{Kind: backoff.Finish})
+	s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: time.Second}, backoff.Action{Kind: backoff.ActionFinish})
 	v, err := fcFinished(h, s, done)
 	if v != "late" || err != nil || s.e.Err != nil {
 		t.Errorf("Do = %q, %v (event err %v); want \"late\", nil", v, err, s.e.Err)
@@ -734,8 +734,8 @@ func TestFakeClock_successAtCut(t *testing.T) {
 }
 
 // fcStubborn is an operation that ignores its context: every attempt
-// blocks until the test releases them all, then fails. It runs in
-// goroutines of its own (Abandon).
+// blocks until the test releases them all, then fails. The tests wrap it
+// in backoff.Abandon, which runs it in goroutines of its own.
 type fcStubborn struct {
 	entered chan struct{} // one value per attempt, as it starts
 	block   chan struct{}
@@ -769,10 +769,10 @@ func (o *fcStubborn) finish(h *fcHarness, n int) {
 	}
 }
 
-// Rule 3 with Abandon (and rule 9): an operation that ignores its context
-// is abandoned when the attempt's time is up or the caller's context is
-// done; Do returns after the Advance (or the cancel) although fn never
-// returns.
+// Rule 3 with backoff.Abandon (and rule 9): an operation that ignores its
+// context is abandoned when the attempt's time is up or the caller's
+// context is done; the adapter returns the context's error then, and Do
+// returns after the Advance (or the cancel) although fn never returns.
 func TestFakeClock_abandon(t *testing.T) {
 	const ms = time.Millisecond
 	t.Run("timeouts then max tries", func(t *testing.T) {
@@ -783,20 +783,19 @@ func TestFakeClock_abandon(t *testing.T) {
 			AttemptTimeout: time.Second,
 			Pause:          500 * ms,
 			MaxTries:       2,
-			Abandon:        true,
-		}, op.fn)
+		}, backoff.Abandon(op.fn))
 
-		s := h.expect(backoff.Event{Kind: backoff.Began},
-			backoff.Action{Kind: backoff.Start, Attempt: 1, Until: time.Second, Cut: backoff.ErrAttemptTimeout})
+		s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+			backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: time.Second, Cut: backoff.ErrAttemptTimeout})
 		h.fire(s)
-		s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 1, At: time.Second},
-			backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 1500 * ms})
+		s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: time.Second, Err: context.DeadlineExceeded},
+			backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 1500 * ms})
 		h.fire(s)
-		s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 1500 * ms},
-			backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 2500 * ms, Cut: backoff.ErrAttemptTimeout})
+		s = h.expect(backoff.Event{Kind: backoff.EventFired, Attempt: 2, At: 1500 * ms},
+			backoff.Action{Kind: backoff.ActionStart, Attempt: 2, Until: 2500 * ms, Cut: backoff.ErrAttemptTimeout})
 		h.fire(s)
-		s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 2500 * ms},
-			backoff.Action{Kind: backoff.Finish})
+		s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 2, At: 2500 * ms, Err: context.DeadlineExceeded},
+			backoff.Action{Kind: backoff.ActionFinish})
 		_, err := fcFinished(h, s, done)
 
 		fcWantError(t, err, backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 2, 2500*ms)
@@ -809,18 +808,17 @@ func TestFakeClock_abandon(t *testing.T) {
 		done := fcStart(h, context.Background(), backoff.Policy{
 			AttemptTimeout: 2 * time.Second,
 			Deadline:       3 * time.Second,
-			Abandon:        true,
-		}, op.fn)
+		}, backoff.Abandon(op.fn))
 
-		s := h.expect(backoff.Event{Kind: backoff.Began},
-			backoff.Action{Kind: backoff.Start, Attempt: 1, Until: 2 * time.Second, Cut: backoff.ErrAttemptTimeout})
+		s := h.expect(backoff.Event{Kind: backoff.EventBegan},
+			backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: 2 * time.Second, Cut: backoff.ErrAttemptTimeout})
 		h.fire(s)
 		// Attempt 1 is abandoned, still running, while attempt 2 runs.
-		s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 1, At: 2 * time.Second},
-			backoff.Action{Kind: backoff.Start, Attempt: 2, Until: 3 * time.Second, Cut: backoff.ErrDeadline})
+		s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: 2 * time.Second, Err: context.DeadlineExceeded},
+			backoff.Action{Kind: backoff.ActionStart, Attempt: 2, Until: 3 * time.Second, Cut: backoff.ErrDeadline})
 		h.fire(s)
-		s = h.expect(backoff.Event{Kind: backoff.Fired, Attempt: 2, At: 3 * time.Second},
-			backoff.Action{Kind: backoff.Finish})
+		s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 2, At: 3 * time.Second, Err: context.DeadlineExceeded},
+			backoff.Action{Kind: backoff.ActionFinish})
 		_, err := fcFinished(h, s, done)
 
 		fcWantError(t, err, backoff.ErrDeadline, backoff.ErrAttemptTimeout, 2, 3*time.Second)
@@ -836,18 +834,17 @@ func TestFakeClock_abandon(t *testing.T) {
 			done := fcStart(h, ctx, backoff.Policy{
 				AttemptTimeout: timeout,
 				RetryIf:        backoff.AnyError,
-				Abandon:        true,
-			}, op.fn)
+			}, backoff.Abandon(op.fn))
 
-			want := backoff.Action{Kind: backoff.Start, Attempt: 1}
+			want := backoff.Action{Kind: backoff.ActionStart, Attempt: 1}
 			if timeout > 0 {
 				want.Until, want.Cut = timeout, backoff.ErrAttemptTimeout
 			}
-			s := h.expect(backoff.Event{Kind: backoff.Began}, want)
+			s := h.expect(backoff.Event{Kind: backoff.EventBegan}, want)
 			h.elapse(s, 2*time.Second)
 			cancel(errFCStop)
-			s = h.expect(backoff.Event{Kind: backoff.Canceled, At: 2 * time.Second, Cause: errFCStop},
-				backoff.Action{Kind: backoff.Finish})
+			s = h.expect(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, At: 2 * time.Second, Cause: errFCStop, Err: context.Canceled},
+				backoff.Action{Kind: backoff.ActionFinish})
 			_, err := fcFinished(h, s, done)
 
 			fcWantError(t, err, errFCStop, nil, 1, 2*time.Second)

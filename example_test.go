@@ -358,7 +358,7 @@ func Example_growthAndJitter() {
 		RetryIf:  backoff.AnyError,
 		Clock:    clock,
 		Observer: backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
-			if a.Kind == backoff.Pause {
+			if a.Kind == backoff.ActionPause {
 				fmt.Printf("after attempt %d: pause %v\n", a.Attempt-1, (a.Until - e.At).Round(time.Millisecond))
 				clock.Advance(a.Until - e.At)
 			}
@@ -437,7 +437,7 @@ func exampleClock() *clockwork.FakeClock {
 type skipPauses struct{ clock *clockwork.FakeClock }
 
 func (s skipPauses) Observe(e backoff.Event, a backoff.Action) {
-	if a.Kind == backoff.Pause {
+	if a.Kind == backoff.ActionPause {
 		s.clock.Advance(a.Until - e.At) // e.At is now, as a time since the call began
 	}
 }

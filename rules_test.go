@@ -31,7 +31,7 @@ var (
 // its context is done (plus late, if set). It records when each attempt
 // started, relative to the bubble's start, and its context.
 type op struct {
-	mu     sync.Mutex // attempts overlap with Abandon
+	mu     sync.Mutex // attempts overlap under backoff.Abandon
 	t0     time.Time
 	steps  []step
 	starts []time.Duration
@@ -79,6 +79,12 @@ type result struct {
 
 func do(ctx context.Context, p backoff.Policy, o *op) result {
 	v, err := backoff.Do(ctx, p, o.call)
+	return result{v, err, time.Since(o.t0)}
+}
+
+// doAbandon is do with the operation wrapped in backoff.Abandon.
+func doAbandon(ctx context.Context, p backoff.Policy, o *op) result {
+	v, err := backoff.Do(ctx, p, backoff.Abandon(o.call))
 	return result{v, err, time.Since(o.t0)}
 }
 
@@ -231,7 +237,7 @@ func TestRule3_abandon(t *testing.T) {
 	t.Run("returns on time when fn ignores its context", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
 			o := newOp(step{d: time.Hour, err: errFatal, ignore: true})
-			r := do(t.Context(), backoff.Policy{AttemptTimeout: 100 * ms, Pause: 10 * ms, MaxTries: 2, Abandon: true}, o)
+			r := doAbandon(t.Context(), backoff.Policy{AttemptTimeout: 100 * ms, Pause: 10 * ms, MaxTries: 2}, o)
 			r.wantErr(t, backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 2, 210*ms)
 			// Two attempts overlap now: the first was abandoned at 100ms.
 			o.wantStarts(t, 0, 110*ms)
@@ -241,7 +247,7 @@ func TestRule3_abandon(t *testing.T) {
 	t.Run("a fn that returns in time is waited for", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
 			o := newOp(step{d: 30 * ms, err: errRetry}, step{d: 40 * ms, value: 9})
-			r := do(t.Context(), backoff.Policy{AttemptTimeout: 100 * ms, Pause: 10 * ms, RetryIf: backoff.On(errRetry), Abandon: true}, o)
+			r := doAbandon(t.Context(), backoff.Policy{AttemptTimeout: 100 * ms, Pause: 10 * ms, RetryIf: backoff.On(errRetry)}, o)
 			if r.err != nil || r.v != 9 || r.elapsed != 80*ms {
 				t.Fatalf("Do = %d, %v after %v; want 9, nil after 80ms", r.v, r.err, r.elapsed)
 			}
@@ -252,14 +258,14 @@ func TestRule3_abandon(t *testing.T) {
 		// timer), the outcome is the same.
 		bubble(t, func(t *testing.T) {
 			o := newOp(step{d: 100 * ms, err: errFatal, ignore: true})
-			r := do(t.Context(), backoff.Policy{AttemptTimeout: 100 * ms, MaxTries: 1, Abandon: true}, o)
+			r := doAbandon(t.Context(), backoff.Policy{AttemptTimeout: 100 * ms, MaxTries: 1}, o)
 			r.wantErr(t, backoff.ErrMaxTries, backoff.ErrAttemptTimeout, 1, 100*ms)
 		})
 	})
 	t.Run("no time limit: waits for fn", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
 			o := newOp(step{d: time.Hour, value: 5, ignore: true})
-			r := do(t.Context(), backoff.Policy{Abandon: true}, o)
+			r := doAbandon(t.Context(), backoff.Policy{}, o)
 			if r.err != nil || r.v != 5 || r.elapsed != time.Hour {
 				t.Fatalf("Do = %d, %v after %v; want 5, nil after 1h", r.v, r.err, r.elapsed)
 			}
@@ -288,7 +294,7 @@ func TestRule4_deadline(t *testing.T) {
 	t.Run("abandon: ends at the deadline", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
 			o := newOp(step{d: time.Hour, ignore: true})
-			r := do(t.Context(), backoff.Policy{Deadline: 250 * ms, Abandon: true}, o)
+			r := doAbandon(t.Context(), backoff.Policy{Deadline: 250 * ms}, o)
 			r.wantErr(t, backoff.ErrDeadline, nil, 1, 250*ms)
 			time.Sleep(time.Hour)
 		})
@@ -448,7 +454,7 @@ func TestRule9_parentContext(t *testing.T) {
 			ctx, cancel := context.WithCancelCause(t.Context())
 			cancel(cause)
 			o := newOp(step{value: 1})
-			r := do(ctx, backoff.Policy{Abandon: true}, o)
+			r := doAbandon(ctx, backoff.Policy{}, o)
 			r.wantErr(t, cause, nil, 0, 0)
 			o.wantStarts(t)
 		})
@@ -476,7 +482,7 @@ func TestRule9_parentContext(t *testing.T) {
 			ctx, cancel := context.WithCancelCause(t.Context())
 			time.AfterFunc(170*ms, func() { cancel(cause) })
 			o := newOp(step{d: 100 * ms, err: errRetry}, step{d: time.Hour, ignore: true})
-			r := do(ctx, backoff.Policy{Pause: 50 * ms, RetryIf: backoff.AnyError, Abandon: true}, o)
+			r := doAbandon(ctx, backoff.Policy{Pause: 50 * ms, RetryIf: backoff.AnyError}, o)
 			r.wantErr(t, cause, errRetry, 2, 170*ms)
 			time.Sleep(time.Hour)
 		})
@@ -522,13 +528,16 @@ func TestRule11_panics(t *testing.T) {
 					}
 				}()
 				n := 0
-				backoff.Do(t.Context(), backoff.Policy{AttemptTimeout: time.Second, RetryIf: backoff.AnyError, Abandon: abandon},
-					func(context.Context) (int, error) {
-						if n++; n == 2 {
-							panic(boom{n})
-						}
-						return 0, errRetry
-					})
+				fn := func(context.Context) (int, error) {
+					if n++; n == 2 {
+						panic(boom{n})
+					}
+					return 0, errRetry
+				}
+				if abandon {
+					fn = backoff.Abandon(fn)
+				}
+				backoff.Do(t.Context(), backoff.Policy{AttemptTimeout: time.Second, RetryIf: backoff.AnyError}, fn)
 				t.Error("Do returned")
 			})
 		})
@@ -546,11 +555,14 @@ func TestRule12_attemptContext(t *testing.T) {
 		{"deadline", backoff.Policy{AttemptTimeout: time.Second, Deadline: 100 * ms}, 100 * ms, backoff.ErrDeadline},
 	} {
 		for _, abandon := range []bool{false, true} {
-			tc.p.Abandon = abandon
 			t.Run(tc.name+map[bool]string{false: "", true: " abandon"}[abandon], func(t *testing.T) {
 				bubble(t, func(t *testing.T) {
 					t0 := time.Now()
-					backoff.Do(t.Context(), tc.p, func(ctx context.Context) (int, error) {
+					adapt := func(fn func(context.Context) (int, error)) func(context.Context) (int, error) { return fn }
+					if abandon {
+						adapt = backoff.Abandon[int]
+					}
+					backoff.Do(t.Context(), tc.p, adapt(func(ctx context.Context) (int, error) {
 						if d, ok := ctx.Deadline(); !ok || d != t0.Add(tc.until) {
 							t.Errorf("Deadline() = T0+%v, %v; want T0+%v", d.Sub(t0), ok, tc.until)
 						}
@@ -562,7 +574,7 @@ func TestRule12_attemptContext(t *testing.T) {
 							t.Errorf("at %v: Err %v, Cause %v; want at %v: %v, %v", time.Since(t0), ctx.Err(), context.Cause(ctx), tc.until, context.DeadlineExceeded, tc.wantCause)
 						}
 						return 0, ctx.Err()
-					})
+					}))
 				})
 			})
 		}
@@ -581,28 +593,27 @@ func TestRule12_attemptContext(t *testing.T) {
 type ctxKey struct{}
 
 // TestRule3_abandonEchoIsTheCut: with Abandon, an attempt whose context is
-// done before the executor waits for it, and that returns its context's
-// error at once, can make both cases of the executor's wait ready. The
-// executor must report the cut (here the caller's cancel) every time, not
-// the echo half the time: a run's events must not depend on chance. (The
-// interleaving is rare here; sim's TestDifferential_ties under -race met
-// it in 3 runs of 15 before the executor broke the tie.)
+// done before the adapter waits for it, and that returns its context's
+// error at once, makes both cases of the adapter's wait ready. Whichever
+// it takes, the call must end the same way: cut by the caller's cancel,
+// with the cause as Reason and no Last, every time.
 func TestRule3_abandonEchoIsTheCut(t *testing.T) {
 	for range 500 {
 		ctx, cancel := context.WithCancelCause(context.Background())
 		cause := errors.New("stop")
-		var last backoff.Event
-		p := backoff.Policy{Abandon: true, Observer: backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
-			if a.Kind == backoff.Start {
+		var last backoff.Action
+		p := backoff.Policy{Observer: backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
+			if a.Kind == backoff.ActionStart {
 				cancel(cause) // before fn runs: its context is done at once
 			}
-			last = e
+			last = a
 		})}
-		_, err := backoff.Do(ctx, p, func(ctx context.Context) (int, error) {
-			return 0, ctx.Err() // at once: often before the executor waits
-		})
-		if !errors.Is(err, cause) || last.Kind != backoff.Canceled {
-			t.Fatalf("err %v, last event %v; want the cause, reported by a Canceled event", err, last.Kind)
+		_, err := backoff.Do(ctx, p, backoff.Abandon(func(ctx context.Context) (int, error) {
+			return 0, ctx.Err() // at once: often before the adapter waits
+		}))
+		var e *backoff.Error
+		if !errors.As(err, &e) || e.Reason != cause || e.Last != nil || last.Outcome != backoff.OutcomeCut {
+			t.Fatalf("err %v, last outcome %v; want the cause, no Last, and the attempt cut", err, last.Outcome)
 		}
 	}
 }

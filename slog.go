@@ -43,17 +43,15 @@ import (
 //     and cut, the limit (ErrAttemptTimeout or ErrDeadline).
 //   - Retry: attempt, the attempt that failed; at, when; err, what the
 //     operation returned (an attempt timeout shows what it returned once
-//     its context was done), or abandoned=true for an attempt left
-//     behind when its time was up (Policy.Abandon); pause, how long the
-//     call pauses, and until, when the pause ends (pause=0s and until=at:
-//     the next attempt starts at once; its Start record follows).
+//     its context was done: with [Abandon], the context's error at its
+//     cut); pause, how long the call pauses, and until, when the pause
+//     ends (pause=0s and until=at: the next attempt starts at once; its
+//     Start record follows).
 //   - Success: attempts, the attempts made; elapsed, the call's time.
 //   - Failure and Canceled: if the step ended an attempt, outcome (what
 //     the decision core made of it, an [Outcome]: failed, rejected or cut)
-//     and err as for Retry, or abandoned=true for an attempt left behind
-//     when its time was up or the caller's context was done; then the
-//     fields of the call's [Error]: reason, last (left out if nil),
-//     attempts and elapsed.
+//     and err as for Retry; then the fields of the call's [Error]:
+//     reason, last (left out if nil), attempts and elapsed.
 //
 // Every time (at, until, elapsed) is a duration since the call began, on
 // the policy's clock, as in the steps themselves; pause is a length. The
@@ -127,7 +125,7 @@ const (
 // Observe logs one step of a call. It is what makes a Logger an
 // [Observer]; it is not meant to be called otherwise.
 func (l Logger) Observe(e Event, a Action) {
-	if a.Kind == Wait {
+	if a.Kind == ActionWait {
 		return // nothing happened
 	}
 	lg := l.Logger
@@ -136,8 +134,8 @@ func (l Logger) Observe(e Event, a Action) {
 	}
 	ctx := context.Background()
 	switch a.Kind {
-	case Start:
-		if a.Outcome != NoOutcome {
+	case ActionStart:
+		if a.Outcome != OutcomeNone {
 			// A failed attempt, and the next one starts at once.
 			l.retry(ctx, lg, e, 0, e.At)
 		}
@@ -152,9 +150,9 @@ func (l Logger) Observe(e Event, a Action) {
 			n = 4
 		}
 		lg.LogAttrs(ctx, lv, msgStart, attrs[:n]...)
-	case Pause:
+	case ActionPause:
 		l.retry(ctx, lg, e, a.Until-e.At, a.Until)
-	case Finish:
+	case ActionFinish:
 		if a.Err == nil {
 			lv := levelOf(l.Success, slog.LevelDebug)
 			if lg.Enabled(ctx, lv) {
@@ -171,8 +169,8 @@ func (l Logger) Observe(e Event, a Action) {
 		}
 		var attrs [6]slog.Attr
 		n := 0
-		if a.Outcome != NoOutcome {
-			attrs[0], attrs[1] = slog.String("outcome", a.Outcome.String()), attemptEnd(e)
+		if a.Outcome != OutcomeNone {
+			attrs[0], attrs[1] = slog.String("outcome", a.Outcome.String()), slog.Any("err", e.Err)
 			n = 2
 		}
 		x, ok := a.Err.(*Error)
@@ -202,20 +200,10 @@ func (l Logger) retry(ctx context.Context, lg *slog.Logger, e Event, pause, unti
 	lg.LogAttrs(ctx, lv, msgRetry,
 		slog.Int("attempt", e.Attempt),
 		slog.Duration("at", e.At),
-		attemptEnd(e),
+		slog.Any("err", e.Err),
 		slog.Duration("pause", pause),
 		slog.Duration("until", until),
 	)
-}
-
-// attemptEnd says how the attempt that e ended ended: what the operation
-// returned (an Ended event), or that it was abandoned (with Policy.Abandon,
-// the Fired event of its time being up, or the caller's Canceled event).
-func attemptEnd(e Event) slog.Attr {
-	if e.Kind == Ended {
-		return slog.Any("err", e.Err)
-	}
-	return slog.Bool("abandoned", true)
 }
 
 // levelOf returns l's level, or def if l is nil.

@@ -80,6 +80,7 @@ func TestLogger_scenarios(t *testing.T) {
 		steps        []statsStep
 		cancelAt     time.Duration // > 0: the caller cancels then
 		cancelBefore bool          // the caller's context is done before the call
+		abandon      bool          // the operation is wrapped in backoff.Abandon
 		cause        error         // the caller's cancel cause; nil: context.Canceled
 		want         []string
 	}{{
@@ -186,36 +187,39 @@ func TestLogger_scenarios(t *testing.T) {
 			`level=INFO msg="backoff: call canceled" reason="context canceled" attempts=0 elapsed=0s`,
 		},
 	}, {
-		name:  "Abandon at attempt timeouts",
-		p:     backoff.Policy{Abandon: true, AttemptTimeout: 50 * ms, Pause: 10 * ms, MaxTries: 2},
-		steps: []statsStep{{d: time.Second, err: errLogBusy, ignore: true}},
+		name:    "Abandon at attempt timeouts",
+		abandon: true,
+		p:       backoff.Policy{AttemptTimeout: 50 * ms, Pause: 10 * ms, MaxTries: 2},
+		steps:   []statsStep{{d: time.Second, err: errLogBusy, ignore: true}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s until=50ms ` + timedOut,
-			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=50ms abandoned=true pause=10ms until=60ms`,
+			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=50ms err="context deadline exceeded" pause=10ms until=60ms`,
 			`level=DEBUG msg="backoff: attempt started" attempt=2 at=60ms until=110ms ` + timedOut,
-			`level=WARN msg="backoff: call failed" outcome=failed abandoned=true reason="backoff: max tries reached" last="backoff: attempt timed out" attempts=2 elapsed=110ms`,
+			`level=WARN msg="backoff: call failed" outcome=failed err="context deadline exceeded" reason="backoff: max tries reached" last="backoff: attempt timed out" attempts=2 elapsed=110ms`,
 		},
 	}, {
-		name: "Abandon at the deadline",
-		p: backoff.Policy{Abandon: true, AttemptTimeout: 40 * ms, Deadline: 70 * ms,
+		name:    "Abandon at the deadline",
+		abandon: true,
+		p: backoff.Policy{AttemptTimeout: 40 * ms, Deadline: 70 * ms,
 			RetryIf: backoff.AnyError},
 		steps: []statsStep{{d: time.Second, ignore: true}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s until=40ms ` + timedOut,
-			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=40ms abandoned=true pause=0s until=40ms`,
+			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=40ms err="context deadline exceeded" pause=0s until=40ms`,
 			`level=DEBUG msg="backoff: attempt started" attempt=2 at=40ms until=70ms ` + deadline,
-			`level=WARN msg="backoff: call failed" outcome=cut abandoned=true reason="backoff: deadline exceeded" last="backoff: attempt timed out" attempts=2 elapsed=70ms`,
+			`level=WARN msg="backoff: call failed" outcome=cut err="context deadline exceeded" reason="backoff: deadline exceeded" last="backoff: attempt timed out" attempts=2 elapsed=70ms`,
 		},
 	}, {
 		name:     "Abandon: the caller cancels during an attempt",
-		p:        backoff.Policy{Abandon: true, Pause: 10 * ms, RetryIf: backoff.AnyError},
+		abandon:  true,
+		p:        backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
 		steps:    []statsStep{{d: 20 * ms, err: errLogBusy}, {d: time.Second, ignore: true}},
 		cancelAt: 50 * ms,
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s`,
 			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=20ms err=busy pause=10ms until=30ms`,
 			`level=DEBUG msg="backoff: attempt started" attempt=2 at=30ms`,
-			`level=INFO msg="backoff: call canceled" outcome=cut abandoned=true reason="context canceled" last=busy attempts=2 elapsed=50ms`,
+			`level=INFO msg="backoff: call canceled" outcome=cut err="context canceled" reason="context canceled" last=busy attempts=2 elapsed=50ms`,
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,7 +234,7 @@ func TestLogger_scenarios(t *testing.T) {
 				var out bytes.Buffer
 				p := tc.p
 				p.Observer = backoff.Logger{Logger: textLogger(&out, slog.LevelDebug)}
-				backoff.Do(ctx, p, statsOp(tc.steps...))
+				backoff.Do(ctx, p, statsOpOf(tc.abandon, tc.steps...))
 				wantLines(t, out.String(), tc.want...)
 
 				// Abandoned attempts end later: they log nothing.
@@ -319,10 +323,10 @@ func TestLogger_levels(t *testing.T) {
 	// Success and Canceled.
 	var out bytes.Buffer
 	l := backoff.Logger{Logger: textLogger(&out, slog.LevelDebug), Success: slog.LevelWarn, Canceled: slog.LevelError}
-	l.Observe(backoff.Event{Kind: backoff.Ended, At: time.Second, Attempt: 2},
-		backoff.Action{Kind: backoff.Finish, Outcome: backoff.Succeeded, Since: time.Second / 2})
-	l.Observe(backoff.Event{Kind: backoff.Canceled, At: time.Second, Cause: context.Canceled},
-		backoff.Action{Kind: backoff.Finish, Err: &backoff.Error{Reason: context.Canceled, Attempts: 2, Elapsed: time.Second}})
+	l.Observe(backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 2},
+		backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeSucceeded, Since: time.Second / 2})
+	l.Observe(backoff.Event{Kind: backoff.EventCanceled, At: time.Second, Cause: context.Canceled},
+		backoff.Action{Kind: backoff.ActionFinish, Err: &backoff.Error{Reason: context.Canceled, Attempts: 2, Elapsed: time.Second}})
 	wantLines(t, out.String(),
 		`level=WARN msg="backoff: call succeeded" attempts=2 elapsed=1s`,
 		`level=ERROR msg="backoff: call canceled" reason="context canceled" attempts=2 elapsed=1s`)
@@ -340,8 +344,8 @@ func TestLogger_default(t *testing.T) {
 	}(slog.Default(), log.Writer(), log.Flags())
 
 	var l backoff.Logger
-	e := backoff.Event{Kind: backoff.Ended, At: time.Second, Attempt: 1, Err: errLogBusy}
-	a := backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 3 * time.Second, Outcome: backoff.Failed}
+	e := backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 1, Err: errLogBusy}
+	a := backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 3 * time.Second, Outcome: backoff.OutcomeFailed}
 	slog.SetDefault(textLogger(&before, slog.LevelDebug))
 	l.Observe(e, a)
 	slog.SetDefault(textLogger(&after, slog.LevelDebug))
@@ -356,9 +360,9 @@ func TestLogger_default(t *testing.T) {
 func TestLogger_wait(t *testing.T) {
 	var out bytes.Buffer
 	l := backoff.Logger{Logger: textLogger(&out, slog.LevelDebug)}
-	l.Observe(backoff.Event{Kind: backoff.Fired, At: time.Second, Attempt: 7}, backoff.Action{})
-	l.Observe(backoff.Event{Kind: backoff.Ended, At: time.Second, Attempt: 7, Err: errLogBusy}, backoff.Action{})
-	l.Observe(backoff.Event{Kind: backoff.Canceled, At: time.Second, Cause: context.Canceled}, backoff.Action{})
+	l.Observe(backoff.Event{Kind: backoff.EventFired, At: time.Second, Attempt: 7}, backoff.Action{})
+	l.Observe(backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 7, Err: errLogBusy}, backoff.Action{})
+	l.Observe(backoff.Event{Kind: backoff.EventCanceled, At: time.Second, Cause: context.Canceled}, backoff.Action{})
 	wantLines(t, out.String())
 }
 
@@ -371,8 +375,8 @@ func TestLogger_allocs(t *testing.T) {
 	quiet := backoff.Logger{Logger: textLogger(io.Discard, slog.LevelError+1)}
 	var o backoff.Observer = quiet
 	wantObserveAllocFree(t, o)
-	canceled := backoff.Event{Kind: backoff.Canceled, At: ms, Cause: context.Canceled}
-	gone := backoff.Action{Kind: backoff.Finish, Err: &backoff.Error{Reason: context.Canceled, Elapsed: ms}}
+	canceled := backoff.Event{Kind: backoff.EventCanceled, At: ms, Cause: context.Canceled}
+	gone := backoff.Action{Kind: backoff.ActionFinish, Err: &backoff.Error{Reason: context.Canceled, Elapsed: ms}}
 	if a := testing.AllocsPerRun(100, func() { o.Observe(canceled, gone) }); a != 0 {
 		t.Errorf("canceled: Observe allocates %v times per call, want 0", a)
 	}

@@ -79,15 +79,16 @@ type StatsSnapshot struct {
 	// the attempt ends. aiomisc's done counts the same attempts, but when
 	// the step that handles the attempt's end is over, which is after the
 	// pause that follows a retried failure: during a pause aiomisc's done
-	// is attempts - 1, and this Done is Attempts. An attempt abandoned
-	// under Policy.Abandon ends when it is abandoned: what its operation
-	// does afterwards is not counted.
+	// is attempts - 1, and this Done is Attempts. An attempt of an
+	// operation wrapped in [Abandon] ends when it is abandoned: what the
+	// operation does afterwards is not counted.
 	Done int64
 
 	// Errors is the number of attempts that failed in a way the policy
 	// retries (Outcome Failed): an error that Policy.RetryIf retries, or
 	// the attempt timeout (an error returned after the attempt's time is
-	// up, and an attempt abandoned at its timeout, count as the timeout).
+	// up, such as an attempt abandoned at its timeout, counts as the
+	// timeout).
 	// It counts such a failure whether or not a retry follows: the last
 	// of Policy.MaxTries attempts, a failure Policy.GiveUp gives up on and
 	// one after which no time is left for the pause are all Errors.
@@ -106,7 +107,7 @@ type StatsSnapshot struct {
 	// or by the caller's context (Outcome Cut): the attempt was running
 	// when the time of the call ran out or the caller's context was done,
 	// and it ended in an error (which only echoes the cut), or was
-	// abandoned under Policy.Abandon. Each ends its call.
+	// abandoned ([Abandon]). Each ends its call.
 	//
 	// aiomisc: cancels, which counts a CancelledError coming out of an
 	// attempt (the deadline, or the caller cancelling the task): the same
@@ -139,7 +140,7 @@ type StatsSnapshot struct {
 	// AttemptTime is the total time spent inside attempts: for each
 	// attempt, from its start to its end, on the policy's clock. An
 	// attempt ends when its operation returns, even after its time is up
-	// (cooperative attempts), or when it is abandoned (Policy.Abandon).
+	// (cooperative attempts), or when it is abandoned ([Abandon]).
 	//
 	// aiomisc's sum_time adds, per attempt, the time from its start to the
 	// end of the step that handles its end, so it also holds the pause
@@ -166,24 +167,24 @@ func (s *Stats) Observe(e Event, a Action) {
 	// Every pair of counters that a snapshot compares is written here in
 	// the order a call moves them, and read in Snapshot in the opposite
 	// order (see there).
-	if e.Kind == Began {
+	if e.Kind == EventBegan {
 		s.calls.Add(1)
 	}
 	switch {
-	case a.Outcome != NoOutcome:
+	case a.Outcome != OutcomeNone:
 		// The step ends an attempt, which began at a.Since: first Done,
 		// then its outcome's counter.
 		s.attemptTime.Add(int64(e.At - a.Since))
 		s.done.Add(1)
 		switch a.Outcome {
-		case Failed:
+		case OutcomeFailed:
 			s.errors.Add(1)
-		case Rejected:
+		case OutcomeRejected:
 			s.rejected.Add(1)
-		case Cut:
+		case OutcomeCut:
 			s.cancels.Add(1)
 		}
-	case e.Kind != Began && a.Kind != Wait:
+	case e.Kind != EventBegan && a.Kind != ActionWait:
 		// The step ends no attempt but does something (a stale event is
 		// answered by Wait), so it ends the pause that began at a.Since:
 		// between two attempts, nothing but a pause is under way. It then
@@ -192,9 +193,9 @@ func (s *Stats) Observe(e Event, a Action) {
 		s.pauseTime.Add(int64(e.At - a.Since))
 	}
 	switch a.Kind {
-	case Start:
+	case ActionStart:
 		s.attempts.Add(1)
-	case Finish:
+	case ActionFinish:
 		if a.Err == nil {
 			s.successes.Add(1)
 		} else {

@@ -34,7 +34,7 @@ type statsStep struct {
 // statsOp returns an operation whose attempt k (from 1) follows steps[k-1],
 // or the last step once past the end.
 func statsOp(steps ...statsStep) func(context.Context) (int, error) {
-	var n atomic.Int64 // attempts overlap with Abandon
+	var n atomic.Int64 // attempts overlap under backoff.Abandon
 	return func(ctx context.Context) (int, error) {
 		s := steps[min(int(n.Add(1)), len(steps))-1]
 		if s.ignore {
@@ -54,6 +54,14 @@ func statsOp(steps ...statsStep) func(context.Context) (int, error) {
 		}
 		return 1, nil
 	}
+}
+
+// statsOpOf is statsOp(steps...), wrapped in backoff.Abandon if abandon is set.
+func statsOpOf(abandon bool, steps ...statsStep) func(context.Context) (int, error) {
+	if abandon {
+		return backoff.Abandon(statsOp(steps...))
+	}
+	return statsOp(steps...)
 }
 
 // wantStats fails t unless got is want.
@@ -99,6 +107,7 @@ func TestStats_scenarios(t *testing.T) {
 		steps        []statsStep
 		cancelAt     time.Duration // > 0: the caller cancels then
 		cancelBefore bool          // the caller's context is done before the call
+		abandon      bool          // the operation is wrapped in backoff.Abandon
 		wantErr      error         // the Error's Reason; nil: success
 		elapsed      time.Duration
 		want         backoff.StatsSnapshot
@@ -216,7 +225,8 @@ func TestStats_scenarios(t *testing.T) {
 		want:         backoff.StatsSnapshot{Calls: 1, Failures: 1},
 	}, {
 		name:    "Abandon at attempt timeouts",
-		p:       backoff.Policy{Abandon: true, AttemptTimeout: 50 * ms, Pause: 10 * ms, MaxTries: 2},
+		abandon: true,
+		p:       backoff.Policy{AttemptTimeout: 50 * ms, Pause: 10 * ms, MaxTries: 2},
 		steps:   []statsStep{{d: time.Second, err: errStatsRetry, ignore: true}},
 		wantErr: backoff.ErrMaxTries,
 		elapsed: 110 * ms, // attempts [0,50] [60,110], abandoned
@@ -224,7 +234,8 @@ func TestStats_scenarios(t *testing.T) {
 			AttemptTime: 100 * ms, PauseTime: 10 * ms},
 	}, {
 		name:    "Abandon at the deadline",
-		p:       backoff.Policy{Abandon: true, AttemptTimeout: 40 * ms, Deadline: 70 * ms, RetryIf: backoff.AnyError},
+		abandon: true,
+		p:       backoff.Policy{AttemptTimeout: 40 * ms, Deadline: 70 * ms, RetryIf: backoff.AnyError},
 		steps:   []statsStep{{d: time.Second, ignore: true}},
 		wantErr: backoff.ErrDeadline,
 		elapsed: 70 * ms, // attempts [0,40] [40,70], abandoned
@@ -232,7 +243,8 @@ func TestStats_scenarios(t *testing.T) {
 			AttemptTime: 70 * ms},
 	}, {
 		name:     "Abandon: the caller cancels during an attempt",
-		p:        backoff.Policy{Abandon: true, Pause: 10 * ms, RetryIf: backoff.AnyError},
+		abandon:  true,
+		p:        backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
 		steps:    []statsStep{{d: 20 * ms, err: errStatsRetry}, {d: time.Second, ignore: true}},
 		cancelAt: 50 * ms,
 		wantErr:  context.Canceled,
@@ -253,7 +265,7 @@ func TestStats_scenarios(t *testing.T) {
 				p := tc.p
 				p.Observer = &stats
 				t0 := time.Now()
-				_, err := backoff.Do(ctx, p, statsOp(tc.steps...))
+				_, err := backoff.Do(ctx, p, statsOpOf(tc.abandon, tc.steps...))
 				if elapsed := time.Since(t0); elapsed != tc.elapsed {
 					t.Errorf("Do returned after %v, want %v", elapsed, tc.elapsed)
 				}
@@ -502,16 +514,16 @@ func TestStats_allocs(t *testing.T) {
 // Do never reports but another driver may) moves nothing.
 func TestStats_wait(t *testing.T) {
 	var stats backoff.Stats
-	stats.Observe(backoff.Event{Kind: backoff.Fired, At: time.Second, Attempt: 7}, backoff.Action{})
-	stats.Observe(backoff.Event{Kind: backoff.Ended, At: time.Second, Attempt: 7, Err: errStatsRetry}, backoff.Action{})
+	stats.Observe(backoff.Event{Kind: backoff.EventFired, At: time.Second, Attempt: 7}, backoff.Action{})
+	stats.Observe(backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 7, Err: errStatsRetry}, backoff.Action{})
 	wantStats(t, stats.Snapshot(), backoff.StatsSnapshot{})
 }
 
 func BenchmarkStats_Observe(b *testing.B) {
 	var stats backoff.Stats
 	var o backoff.Observer = &stats
-	e := backoff.Event{Kind: backoff.Ended, At: time.Millisecond, Attempt: 1, Err: errStatsRetry}
-	a := backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 2 * time.Millisecond, Outcome: backoff.Failed}
+	e := backoff.Event{Kind: backoff.EventEnded, At: time.Millisecond, Attempt: 1, Err: errStatsRetry}
+	a := backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 2 * time.Millisecond, Outcome: backoff.OutcomeFailed}
 	b.Run("serial", func(b *testing.B) {
 		for b.Loop() {
 			o.Observe(e, a)
@@ -577,8 +589,8 @@ func wantObserveAllocFree(t *testing.T, o backoff.Observer) {
 		{"timeouts and deadline", backoff.Policy{AttemptTimeout: 50 * ms, Deadline: 100 * ms, Pause: 10 * ms},
 			statsOp(statsStep{d: time.Hour})},
 		{"non-retryable", backoff.Policy{}, statsOp(statsStep{err: errStatsFatal})},
-		{"abandoned", backoff.Policy{Abandon: true, AttemptTimeout: 10 * ms, MaxTries: 2},
-			statsOp(statsStep{d: time.Second, ignore: true})},
+		{"abandoned", backoff.Policy{AttemptTimeout: 10 * ms, MaxTries: 2},
+			backoff.Abandon(statsOp(statsStep{d: time.Second, ignore: true}))},
 	} {
 		actions, events := recordSteps(t, tc.p, tc.fn)
 		if a := testing.AllocsPerRun(100, func() {

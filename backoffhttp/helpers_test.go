@@ -40,7 +40,7 @@ func (r *recorder) all() []step {
 func (r *recorder) attempts() int {
 	n := 0
 	for _, s := range r.all() {
-		if s.a.Kind == backoff.Start {
+		if s.a.Kind == backoff.ActionStart {
 			n++
 		}
 	}
@@ -51,7 +51,7 @@ func (r *recorder) attempts() int {
 // the core made of each.
 func (r *recorder) ended() (errs []error, outcomes []backoff.Outcome) {
 	for _, s := range r.all() {
-		if s.a.Outcome != backoff.NoOutcome {
+		if s.a.Outcome != backoff.OutcomeNone {
 			errs = append(errs, s.e.Err)
 			outcomes = append(outcomes, s.a.Outcome)
 		}
@@ -79,7 +79,7 @@ func (r *recorder) statuses() []int {
 func (r *recorder) finish(t *testing.T) backoff.Action {
 	t.Helper()
 	steps := r.all()
-	if len(steps) == 0 || steps[len(steps)-1].a.Kind != backoff.Finish {
+	if len(steps) == 0 || steps[len(steps)-1].a.Kind != backoff.ActionFinish {
 		t.Fatalf("the call did not finish: %v", steps)
 	}
 	return steps[len(steps)-1].a

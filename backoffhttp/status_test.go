@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -130,14 +129,5 @@ func TestStatusErrorZeroValue(t *testing.T) {
 	var e backoffhttp.StatusError
 	if e.Error() != "backoffhttp: 0" || e.RetryAfter() != 0 {
 		t.Errorf("the zero StatusError reads %q with hint %v", e.Error(), e.RetryAfter())
-	}
-}
-
-func TestTransport_refusesAbandon(t *testing.T) {
-	tr := &backoffhttp.Transport{Policy: backoff.Policy{Abandon: true}}
-	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/", nil)
-	resp, err := tr.RoundTrip(req)
-	if resp != nil || !errors.Is(err, backoff.ErrInvalidPolicy) || !strings.Contains(err.Error(), "Abandon") {
-		t.Fatalf("RoundTrip with Abandon = %v, %v; want an error matching ErrInvalidPolicy that names Abandon", resp, err)
 	}
 }

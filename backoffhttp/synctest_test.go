@@ -237,7 +237,7 @@ func TestTimingAttemptTimeoutCutsAHang(t *testing.T) {
 			t.Errorf("the hung request's context ended with %v; want ErrAttemptTimeout", f.errs[0])
 		}
 		steps := rec.all()
-		if s := steps[1]; s.e.At != 50*time.Millisecond || s.a.Outcome != backoff.Failed {
+		if s := steps[1]; s.e.At != 50*time.Millisecond || s.a.Outcome != backoff.OutcomeFailed {
 			t.Errorf("attempt 1 ended at %v (%v); want 50ms, failed", s.e.At, s.a.Outcome)
 		}
 		if d, ok := f.reqs[1].Context().Deadline(); ok {
@@ -323,13 +323,13 @@ func (h hinted) RetryAfter() time.Duration { return time.Duration(h) }
 func pauseAfterHint(t *testing.T, p backoff.Policy, at, hint time.Duration) time.Duration {
 	t.Helper()
 	p.RetryIf, p.Observer = backoff.AnyError, nil
-	x, err := p.Execution()
+	x, err := backoff.NewExecution(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x.Step(backoff.Event{Kind: backoff.Began})
-	a := x.Step(backoff.Event{Kind: backoff.Ended, At: at, Attempt: 1, Err: hinted(hint)})
-	if a.Kind != backoff.Pause {
+	x.Step(backoff.Event{Kind: backoff.EventBegan})
+	a := x.Step(backoff.Event{Kind: backoff.EventEnded, At: at, Attempt: 1, Err: hinted(hint)})
+	if a.Kind != backoff.ActionPause {
 		t.Fatalf("the core answered %v to a hinted failure at %v; want a pause", a.Kind, at)
 	}
 	return a.Until - at
@@ -506,7 +506,7 @@ func TestFakeClock(t *testing.T) {
 		}}
 		// The 503's hint makes the pause 42s: move the fake clock over it.
 		skip := backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
-			if a.Kind == backoff.Pause {
+			if a.Kind == backoff.ActionPause {
 				clock.Advance(a.Until - e.At)
 			}
 		})

@@ -121,10 +121,10 @@ type Transport struct {
 
 	// Policy says how each request is retried; see package backoff.
 	// Policy.RetryIf is asked only about the failures the classifier
-	// calls transient (nil: none is retried). Policy.Abandon must be
-	// false (RoundTrip returns an error otherwise): attempts run on the
-	// caller's goroutine, because an abandoned attempt could still return
-	// a response whose connection nobody would close.
+	// calls transient (nil: none is retried). Attempts run on the
+	// caller's goroutine (there is no backoff.Abandon here): net/http
+	// honours contexts, and an abandoned attempt could still return a
+	// response whose connection nobody would close.
 	Policy backoff.Policy
 
 	// Eligible reports whether a request may be sent more than once. Nil:
@@ -172,11 +172,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	p := t.Policy
-	err := p.Validate() // before MaxTries is set below
-	if err == nil && p.Abandon {
-		err = errAbandon
-	}
-	if err != nil {
+	if err := p.Validate(); err != nil { // before MaxTries is set below
 		if req.Body != nil {
 			req.Body.Close()
 		}
@@ -200,9 +196,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return c.end(err)
 }
-
-// errAbandon is RoundTrip's error for a Policy with Abandon set.
-var errAbandon = fmt.Errorf("%w: Abandon is true; backoffhttp runs every attempt on the caller's goroutine, so that no response is left unclosed", backoff.ErrInvalidPolicy)
 
 // CloseIdleConnections closes the idle connections of Base, if it has a
 // CloseIdleConnections method, as http.Transport does. http.Client's
@@ -242,7 +235,7 @@ func replayable(req *http.Request) bool {
 }
 
 // A call is the state of one RoundTrip. It is used by one goroutine only:
-// attempts run on the caller's goroutine (Abandon is refused), and the
+// attempts run on the caller's goroutine, and the
 // policy's RetryIf, GiveUp and Observer are called there too.
 type call struct {
 	req      *http.Request
@@ -261,7 +254,7 @@ type call struct {
 // Observe records the limit that cuts each attempt, then tells the
 // policy's observer.
 func (c *call) Observe(e backoff.Event, a backoff.Action) {
-	if a.Kind == backoff.Start {
+	if a.Kind == backoff.ActionStart {
 		c.cut = a.Cut
 	}
 	if c.observer != nil {

@@ -66,7 +66,7 @@ func TestFlaky503sThen200(t *testing.T) {
 	if got := rec.statuses(); !equal(got, []int{503, 503, 0}) {
 		t.Errorf("the observer saw statuses %v; want [503 503 0] (0: success)", got)
 	}
-	if _, outcomes := rec.ended(); !equal(outcomes, []backoff.Outcome{backoff.Failed, backoff.Failed, backoff.Succeeded}) {
+	if _, outcomes := rec.ended(); !equal(outcomes, []backoff.Outcome{backoff.OutcomeFailed, backoff.OutcomeFailed, backoff.OutcomeSucceeded}) {
 		t.Errorf("outcomes %v", outcomes)
 	}
 }
@@ -103,7 +103,7 @@ func TestNotRetriedStatus(t *testing.T) {
 	if got := rec.statuses(); !equal(got, []int{404}) {
 		t.Errorf("the observer saw %v; want [404]", got)
 	}
-	if _, outcomes := rec.ended(); !equal(outcomes, []backoff.Outcome{backoff.Rejected}) {
+	if _, outcomes := rec.ended(); !equal(outcomes, []backoff.Outcome{backoff.OutcomeRejected}) {
 		t.Errorf("outcomes %v; want [rejected]", outcomes)
 	}
 }
@@ -342,7 +342,7 @@ func TestHungServerCutByAttemptTimeout(t *testing.T) {
 		t.Fatalf("got %d %q with %d hung connections; want 200 \"ok\" with 1", resp.StatusCode, body, hung.Load())
 	}
 	steps := rec.all()
-	if len(steps) < 2 || steps[1].e.Kind != backoff.Ended || steps[1].a.Outcome != backoff.Failed ||
+	if len(steps) < 2 || steps[1].e.Kind != backoff.EventEnded || steps[1].a.Outcome != backoff.OutcomeFailed ||
 		!errors.Is(steps[1].e.Err, backoff.ErrAttemptTimeout) {
 		t.Fatalf("attempt 1 should have been cut by its timeout; steps %v", steps)
 	}
@@ -371,7 +371,7 @@ func TestResetAndEOFBeforeResponse(t *testing.T) {
 		t.Fatalf("got %d %q after %d connections; want 200 \"ok\" after 3", resp.StatusCode, body, accepted())
 	}
 	errs, outcomes := rec.ended()
-	if len(errs) != 3 || !equal(outcomes, []backoff.Outcome{backoff.Failed, backoff.Failed, backoff.Succeeded}) {
+	if len(errs) != 3 || !equal(outcomes, []backoff.Outcome{backoff.OutcomeFailed, backoff.OutcomeFailed, backoff.OutcomeSucceeded}) {
 		t.Fatalf("attempts ended with %v, %v; want two failures, then success", errs, outcomes)
 	}
 	if !errors.Is(errs[0], syscall.ECONNRESET) || !errors.Is(errs[1], io.EOF) {

@@ -182,10 +182,10 @@ func Backoff(c Case, op Op) Call {
 	return func() (int, error) { return backoff.Do(ctx, p, f) }
 }
 
-// BackoffAbandon is backoff.Do with Abandon: true (the hard bound).
+// BackoffAbandon is backoff.Do of the operation wrapped in
+// backoff.Abandon (the hard bound).
 func BackoffAbandon(c Case, op Op) Call {
-	p, f := policy(c), op.Ctx
-	p.Abandon = true
+	p, f := policy(c), backoff.Abandon(op.Ctx)
 	return func() (int, error) { return backoff.Do(ctx, p, f) }
 }
 

@@ -94,20 +94,20 @@ func FuzzTrace(f *testing.F) {
 // events drawn from the bytes: it must never panic, and what it answers
 // must keep the rules' plain statements.
 func FuzzPolicy(f *testing.F) {
-	f.Add(int64(0), int64(0), int64(0), 0, false, []byte{})
-	f.Add(int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), math.MaxInt, true, []byte{1, 2, 3, 4, 5, 6, 7, 8})
-	f.Add(int64(-1), int64(math.MinInt64), int64(1), -1, false, []byte{0})
-	f.Fuzz(func(t *testing.T, at, dl, pause int64, tries int, abandon bool, events []byte) {
+	f.Add(int64(0), int64(0), int64(0), 0, []byte{})
+	f.Add(int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), math.MaxInt, []byte{1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add(int64(-1), int64(math.MinInt64), int64(1), -1, []byte{0})
+	f.Fuzz(func(t *testing.T, at, dl, pause int64, tries int, events []byte) {
 		p := backoff.Policy{AttemptTimeout: time.Duration(at), Deadline: time.Duration(dl), Pause: time.Duration(pause),
-			MaxTries: tries, RetryIf: backoff.On(proptest.ErrA), GiveUp: backoff.On(proptest.ErrB), Abandon: abandon}
-		x, err := p.Execution()
+			MaxTries: tries, RetryIf: backoff.On(proptest.ErrA), GiveUp: backoff.On(proptest.ErrB)}
+		x, err := backoff.NewExecution(p)
 		if err != nil {
 			if !errors.Is(err, backoff.ErrInvalidPolicy) || (at >= 0 && dl >= 0 && pause >= 0 && tries >= 0) {
 				t.Fatalf("Validate(%+v) = %v", p, err)
 			}
 			return
 		}
-		driveCore(t, p, &x, events)
+		driveCore(t, p, x, events)
 	})
 }
 
@@ -116,9 +116,9 @@ func FuzzPolicy(f *testing.F) {
 func driveCore(t *testing.T, p backoff.Policy, x *backoff.Execution, events []byte) {
 	errs := []error{proptest.ErrA, proptest.ErrB, nil, errors.New("other")}
 	var now time.Duration
-	a := x.Step(backoff.Event{Kind: backoff.Began})
+	a := x.Step(backoff.Event{Kind: backoff.EventBegan})
 	starts := 1
-	for len(events) >= 2 && a.Kind != backoff.Finish {
+	for len(events) >= 2 && a.Kind != backoff.ActionFinish {
 		what, d := events[0], time.Duration(events[1])*time.Duration(math.MaxInt64/255)
 		events = events[2:]
 		if now > math.MaxInt64-d {
@@ -128,20 +128,20 @@ func driveCore(t *testing.T, p backoff.Policy, x *backoff.Execution, events []by
 		var e backoff.Event
 		switch what % 3 {
 		case 0:
-			e = backoff.Event{Kind: backoff.Ended, At: now, Attempt: a.Attempt, Err: errs[int(what/3)%len(errs)]}
+			e = backoff.Event{Kind: backoff.EventEnded, At: now, Attempt: a.Attempt, Err: errs[int(what/3)%len(errs)]}
 		case 1:
-			e = backoff.Event{Kind: backoff.Fired, At: max(now, a.Until), Attempt: a.Attempt}
+			e = backoff.Event{Kind: backoff.EventFired, At: max(now, a.Until), Attempt: a.Attempt}
 		case 2:
-			e = backoff.Event{Kind: backoff.Canceled, At: now, Cause: errors.New("cause")}
+			e = backoff.Event{Kind: backoff.EventCanceled, At: now, Cause: errors.New("cause")}
 		}
 		next := x.Step(e)
-		if next.Kind == backoff.Wait {
+		if next.Kind == backoff.ActionWait {
 			continue
 		}
-		if next.Until < 0 || (next.Kind == backoff.Pause && next.Until < e.At) {
+		if next.Until < 0 || (next.Kind == backoff.ActionPause && next.Until < e.At) {
 			t.Fatalf("after %+v: %+v (a time that wrapped around)", e, next)
 		}
-		if next.Kind == backoff.Start {
+		if next.Kind == backoff.ActionStart {
 			if starts++; p.MaxTries > 0 && starts > p.MaxTries {
 				t.Fatalf("attempt %d started; MaxTries is %d", starts, p.MaxTries)
 			}

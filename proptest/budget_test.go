@@ -82,7 +82,7 @@ func budgetWindows(b sim.LoadBudget, retries, begun []time.Duration) error {
 
 // isRetry says whether the step decided a retry.
 func isRetry(a backoff.Action) bool {
-	return a.Outcome == backoff.Failed && (a.Kind == backoff.Pause || a.Kind == backoff.Start)
+	return a.Outcome == backoff.OutcomeFailed && (a.Kind == backoff.ActionPause || a.Kind == backoff.ActionStart)
 }
 
 // budgetLoad returns a generator of valid loads with a budget: up to 40
@@ -135,7 +135,7 @@ func TestProp_budgetLoad(t *testing.T) {
 		var retries, begun []time.Duration
 		run, err := sim.SimulateLoad(l, true, func(s sim.LoadStep) {
 			switch {
-			case s.Event.Kind == backoff.Began:
+			case s.Event.Kind == backoff.EventBegan:
 				begun = append(begun, s.At())
 			case isRetry(s.Action):
 				retries = append(retries, s.At())
@@ -184,11 +184,11 @@ func TestProp_budgetByHand(t *testing.T) {
 				RetryIf:        backoff.AnyError,
 				Budget:         budget,
 			}
-			x, err := p.Execution()
+			x, err := backoff.NewExecution(p)
 			if err != nil {
 				rt.Fatal(err)
 			}
-			calls[i].x = x
+			calls[i].x = *x
 		}
 		epoch := sim.LoadEpoch
 		var now time.Duration
@@ -212,25 +212,25 @@ func TestProp_budgetByHand(t *testing.T) {
 			switch {
 			case !c.begun:
 				c.begun, c.arrival = true, now
-				e = backoff.Event{Kind: backoff.Began, Start: epoch.Add(now)}
+				e = backoff.Event{Kind: backoff.EventBegan, Start: epoch.Add(now)}
 				begun = append(begun, now)
-			case c.last.Kind == backoff.Start:
+			case c.last.Kind == backoff.ActionStart:
 				var err error = errFail
 				if rapid.IntRange(0, 4).Draw(rt, "succeeds") == 0 {
 					err = nil
 				}
-				e = backoff.Event{Kind: backoff.Ended, At: now - c.arrival, Attempt: c.last.Attempt, Err: err}
-			case c.last.Kind == backoff.Pause:
+				e = backoff.Event{Kind: backoff.EventEnded, At: now - c.arrival, Attempt: c.last.Attempt, Err: err}
+			case c.last.Kind == backoff.ActionPause:
 				now = max(now, c.arrival+c.last.Until) // a timer fires at its time, or later
-				e = backoff.Event{Kind: backoff.Fired, At: now - c.arrival, Attempt: c.last.Attempt}
+				e = backoff.Event{Kind: backoff.EventFired, At: now - c.arrival, Attempt: c.last.Attempt}
 			default:
 				rt.Fatalf("call %d: nothing to do after %+v", k, c.last)
 			}
 			a := c.x.Step(e)
-			if a.Kind == backoff.Wait {
+			if a.Kind == backoff.ActionWait {
 				rt.Fatalf("call %d: the core answered Wait to %+v", k, e)
 			}
-			c.last, c.done = a, a.Kind == backoff.Finish
+			c.last, c.done = a, a.Kind == backoff.ActionFinish
 			var be *backoff.Error
 			refused := errors.As(a.Err, &be) && be.Reason == backoff.ErrBudgetExhausted
 			if isRetry(a) {

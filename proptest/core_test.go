@@ -35,12 +35,12 @@ type coreMachine struct {
 
 func newCoreMachine(t *rapid.T) *coreMachine {
 	p := proptest.Policy().Draw(t, "policy")
-	x, err := p.Execution()
+	x, err := backoff.NewExecution(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &coreMachine{p: p, x: x, shadow: x}
-	m.live(t, backoff.Event{Kind: backoff.Began})
+	m := &coreMachine{p: p, x: *x, shadow: *x}
+	m.live(t, backoff.Event{Kind: backoff.EventBegan})
 	return m
 }
 
@@ -57,20 +57,20 @@ func (m *coreMachine) live(t *rapid.T, e backoff.Event) {
 	if e.At > m.now {
 		m.now = e.At
 	}
-	if a.Kind == backoff.Start {
+	if a.Kind == backoff.ActionStart {
 		m.starts++
 	}
 	m.paused = false
-	if a.Kind == backoff.Pause || a.Kind == backoff.Start && a.Outcome == backoff.Failed {
+	if a.Kind == backoff.ActionPause || a.Kind == backoff.ActionStart && a.Outcome == backoff.OutcomeFailed {
 		// The pause after attempt from.Attempt's failure: its bounds.
 		hint := time.Duration(0)
-		if e.Kind == backoff.Ended && e.Cause == nil && !(from.Cut != nil && e.At >= from.Until) {
+		if e.Kind == backoff.EventEnded && e.Cause == nil && !(from.Cut != nil && e.At >= from.Until) {
 			hint = hintOf(e.Err)
 		}
 		m.paused = true
 		m.lo, m.hi = pauseRange(m.p, from.Attempt, m.prev, hint)
 		m.prev = 0
-		if a.Kind == backoff.Pause {
+		if a.Kind == backoff.ActionPause {
 			m.prev = a.Until - m.now
 			m.saturated = m.saturated || a.Until == math.MaxInt64
 		}
@@ -78,7 +78,7 @@ func (m *coreMachine) live(t *rapid.T, e backoff.Event) {
 	m.last = a
 }
 
-func (m *coreMachine) running() bool { return m.last.Kind == backoff.Start }
+func (m *coreMachine) running() bool { return m.last.Kind == backoff.ActionStart }
 
 func (m *coreMachine) End(t *rapid.T) {
 	if !m.running() {
@@ -86,7 +86,7 @@ func (m *coreMachine) End(t *rapid.T) {
 	}
 	d := proptest.Duration(30).Draw(t, "d")
 	err := rapid.SampledFrom(drawnErrs).Draw(t, "err")
-	m.live(t, backoff.Event{Kind: backoff.Ended, At: m.now + d, Attempt: m.last.Attempt, Err: err, Rand: m.rand(t)})
+	m.live(t, backoff.Event{Kind: backoff.EventEnded, At: m.now + d, Attempt: m.last.Attempt, Err: err, Rand: m.rand(t)})
 }
 
 // rand is the random number of an event that ends an attempt, when the
@@ -99,28 +99,23 @@ func (m *coreMachine) rand(t *rapid.T) uint64 {
 }
 
 func (m *coreMachine) Fire(t *rapid.T) {
-	timer := m.last.Kind == backoff.Pause || (m.running() && m.last.Cut != nil && m.p.Abandon)
-	if !timer {
-		t.Skip("no timer armed")
+	if m.last.Kind != backoff.ActionPause {
+		t.Skip("no pause under way")
 	}
-	e := backoff.Event{Kind: backoff.Fired, At: max(m.now, m.last.Until), Attempt: m.last.Attempt}
-	if m.running() {
-		e.Rand = m.rand(t) // it ends the attempt
-	}
-	m.live(t, e)
+	m.live(t, backoff.Event{Kind: backoff.EventFired, At: max(m.now, m.last.Until), Attempt: m.last.Attempt})
 }
 
 func (m *coreMachine) Cancel(t *rapid.T) {
-	if m.last.Kind == backoff.Finish {
+	if m.last.Kind == backoff.ActionFinish {
 		t.Skip("finished")
 	}
 	d := proptest.Duration(30).Draw(t, "d")
-	if m.running() && !m.p.Abandon {
-		// Cooperative: a driver learns of the cancel with the attempt's end.
-		m.live(t, backoff.Event{Kind: backoff.Ended, At: m.now + d, Attempt: m.last.Attempt, Err: errors.New("canceled"), Cause: errCause})
+	if m.running() {
+		// A driver learns of the cancel with the attempt's end.
+		m.live(t, backoff.Event{Kind: backoff.EventEnded, At: m.now + d, Attempt: m.last.Attempt, Err: errors.New("canceled"), Cause: errCause})
 		return
 	}
-	m.live(t, backoff.Event{Kind: backoff.Canceled, At: m.now + d, Cause: errCause})
+	m.live(t, backoff.Event{Kind: backoff.EventCanceled, At: m.now + d, Cause: errCause})
 }
 
 var errCause = errors.New("cause")
@@ -132,26 +127,26 @@ func (m *coreMachine) Stale(t *rapid.T) {
 	k := m.last.Attempt
 	switch rapid.IntRange(0, 3).Draw(t, "stale") {
 	case 0: // the result of an attempt that is not running
-		e = backoff.Event{Kind: backoff.Ended, Attempt: k - 1 - rapid.IntRange(0, 2).Draw(t, "back"), Err: proptest.ErrA}
+		e = backoff.Event{Kind: backoff.EventEnded, Attempt: k - 1 - rapid.IntRange(0, 2).Draw(t, "back"), Err: proptest.ErrA}
 		if m.running() {
 			break
 		}
 		e.Attempt = k
 	case 1: // a timer of another tag
-		e = backoff.Event{Kind: backoff.Fired, Attempt: k + 1 + rapid.IntRange(0, 2).Draw(t, "ahead")}
-	case 2: // a timer of an attempt in a cooperative call: the attempt ends when it returns
-		if !m.running() || m.p.Abandon {
-			t.Skip("not a cooperative attempt")
+		e = backoff.Event{Kind: backoff.EventFired, Attempt: k + 1 + rapid.IntRange(0, 2).Draw(t, "ahead")}
+	case 2: // a timer of a running attempt: the attempt ends when it returns
+		if !m.running() {
+			t.Skip("no attempt running")
 		}
-		e = backoff.Event{Kind: backoff.Fired, Attempt: k}
+		e = backoff.Event{Kind: backoff.EventFired, Attempt: k}
 	case 3: // a second Began
-		e = backoff.Event{Kind: backoff.Began}
+		e = backoff.Event{Kind: backoff.EventBegan}
 	}
-	if m.last.Kind == backoff.Finish {
+	if m.last.Kind == backoff.ActionFinish {
 		e.Cause = errCause // after the end even a cancel is stale
 	}
 	e.At = m.now
-	if a := m.x.Step(e); a.Kind != backoff.Wait {
+	if a := m.x.Step(e); a.Kind != backoff.ActionWait {
 		t.Fatalf("stale %+v (last action %+v) answered with %+v", e, m.last, a)
 	}
 }
@@ -165,23 +160,23 @@ func (m *coreMachine) Check(t *rapid.T) {
 		t.Fatalf("%d attempts started, MaxTries is %d", m.starts, m.p.MaxTries)
 	}
 	if m.p.Deadline > 0 {
-		if a.Kind == backoff.Start && (m.now >= m.p.Deadline || a.Until > m.p.Deadline) {
+		if a.Kind == backoff.ActionStart && (m.now >= m.p.Deadline || a.Until > m.p.Deadline) {
 			t.Fatalf("attempt %d starts at %v, cut at %v: the deadline is %v", a.Attempt, m.now, a.Until, m.p.Deadline)
 		}
-		if a.Kind == backoff.Pause && a.Until >= m.p.Deadline {
+		if a.Kind == backoff.ActionPause && a.Until >= m.p.Deadline {
 			t.Fatalf("a pause until %v sleeps into the deadline %v", a.Until, m.p.Deadline)
 		}
 	}
-	if d := a.Until - m.now; a.Kind == backoff.Pause && !m.saturated && (d < m.lo || d > m.hi) {
+	if d := a.Until - m.now; a.Kind == backoff.ActionPause && !m.saturated && (d < m.lo || d > m.hi) {
 		t.Fatalf("a pause from %v until %v, of %v; want it within [%v, %v]", m.now, a.Until, d, m.lo, m.hi)
 	}
-	if m.paused && a.Kind == backoff.Start && m.lo > 0 {
+	if m.paused && a.Kind == backoff.ActionStart && m.lo > 0 {
 		t.Fatalf("attempt %d starts at once; the pause must be within [%v, %v]", a.Attempt, m.lo, m.hi)
 	}
-	if a.Kind == backoff.Start && a.Cut == nil && (m.p.AttemptTimeout > 0 || m.p.Deadline > 0) {
+	if a.Kind == backoff.ActionStart && a.Cut == nil && (m.p.AttemptTimeout > 0 || m.p.Deadline > 0) {
 		t.Fatalf("attempt %d has no cut under a time limit", a.Attempt)
 	}
-	if a.Kind == backoff.Finish && a.Err != nil {
+	if a.Kind == backoff.ActionFinish && a.Err != nil {
 		var e *backoff.Error
 		if !errors.As(a.Err, &e) || e.Attempts != m.starts || e.Elapsed != m.now {
 			t.Fatalf("finished with %#v after %d starts at %v", a.Err, m.starts, m.now)

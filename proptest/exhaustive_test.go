@@ -201,7 +201,7 @@ func smallPolicies() []sim.Scenario {
 func starts(res *sim.Result) int {
 	n := 0
 	for _, s := range res.Steps {
-		if s.Action.Kind == backoff.Start {
+		if s.Action.Kind == backoff.ActionStart {
 			n++
 		}
 	}

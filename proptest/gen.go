@@ -70,7 +70,6 @@ func Policy() *rapid.Generator[backoff.Policy] {
 			MaxTries:       rapid.IntRange(0, 6).Draw(t, "MaxTries"),
 			RetryIf:        predicates[pick.Draw(t, "RetryIf")],
 			GiveUp:         predicates[pick.Draw(t, "GiveUp")],
-			Abandon:        rapid.Bool().Draw(t, "Abandon"),
 			Growth:         rapid.SampledFrom(growths).Draw(t, "Growth"),
 			MaxPause:       Duration(20).Draw(t, "MaxPause"),
 			Jitter:         backoff.Jitter(rapid.IntRange(0, 3).Draw(t, "Jitter")),

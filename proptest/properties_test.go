@@ -62,25 +62,25 @@ func newCall(sc sim.Scenario, res *sim.Result) *call {
 	var cur *run
 	for _, s := range res.Steps {
 		e, a := s.Event, s.Action
-		if cur != nil && (e.Kind == backoff.Ended && e.Attempt == cur.k || e.Kind == backoff.Fired && e.Attempt == cur.k || e.Kind == backoff.Canceled) {
+		if cur != nil && (e.Kind == backoff.EventEnded && e.Attempt == cur.k || e.Kind == backoff.EventFired && e.Attempt == cur.k || e.Kind == backoff.EventCanceled) {
 			cur.end, cur.end_, cur.then = e.At, e, a
-			cur.late = cur.cut != nil && e.Kind == backoff.Ended && e.At > cur.until
+			cur.late = cur.cut != nil && e.Kind == backoff.EventEnded && e.At > cur.until
 			c.runs = append(c.runs, *cur)
 			cur = nil
 		}
-		if a.Kind == backoff.Start {
+		if a.Kind == backoff.ActionStart {
 			cur = &run{k: a.Attempt, start: e.At, until: a.Until, cut: a.Cut, script: sc.Attempts[min(a.Attempt, len(sc.Attempts))-1]}
 		}
 	}
 	for _, r := range c.runs {
 		p := pause{k: r.k, end: r.end, hint: r.hint(), announce: r.then}
 		switch a := r.then; {
-		case a.Kind == backoff.Pause:
+		case a.Kind == backoff.ActionPause:
 			p.d = a.Until - r.end
 			c.pauses = append(c.pauses, p)
-		case a.Kind == backoff.Start && a.Outcome == backoff.Failed:
+		case a.Kind == backoff.ActionStart && a.Outcome == backoff.OutcomeFailed:
 			c.pauses = append(c.pauses, p)
-		case a.Kind == backoff.Finish && a.Outcome == backoff.Failed && c.err != nil && c.err.Reason == backoff.ErrDeadline:
+		case a.Kind == backoff.ActionFinish && a.Outcome == backoff.OutcomeFailed && c.err != nil && c.err.Reason == backoff.ErrDeadline:
 			c.rule5 = &p
 		}
 	}
@@ -92,7 +92,7 @@ func newCall(sc sim.Scenario, res *sim.Result) *call {
 // then only echoes the cut), or the caller had cancelled.
 func (r run) hint() time.Duration {
 	e := r.end_
-	if e.Kind != backoff.Ended || e.Cause != nil || r.cut != nil && e.At >= r.until {
+	if e.Kind != backoff.EventEnded || e.Cause != nil || r.cut != nil && e.At >= r.until {
 		return 0
 	}
 	return hintOf(e.Err)
@@ -245,7 +245,7 @@ var propPause property = func(c *call) error {
 	for i := 1; i < len(c.runs); i++ {
 		before, r := c.runs[i-1], c.runs[i]
 		want := before.end
-		if before.then.Kind == backoff.Pause {
+		if before.then.Kind == backoff.ActionPause {
 			want = before.then.Until
 		}
 		if r.start != want {
@@ -260,7 +260,7 @@ var propPause property = func(c *call) error {
 	}
 	if n := len(c.runs); n > 0 {
 		r := c.runs[n-1]
-		inPause := r.then.Kind == backoff.Pause && c.last.Event.At <= r.then.Until
+		inPause := r.then.Kind == backoff.ActionPause && c.last.Event.At <= r.then.Until
 		if end := c.last.Event.At; end != r.end && !(end > r.end && inPause && c.cancelled(end)) {
 			return fmt.Errorf("the call ends at %v; its last attempt at %v (and no cancel during a pause)", end, r.end)
 		}
@@ -290,7 +290,7 @@ func TestProp_stops(t *testing.T) { checkProperty(t, propStops) }
 var propStops property = func(c *call) error {
 	for i, r := range c.runs {
 		e := r.end_
-		if e.Kind != backoff.Ended || e.Cause != nil || r.cut != nil && e.At >= r.until {
+		if e.Kind != backoff.EventEnded || e.Cause != nil || r.cut != nil && e.At >= r.until {
 			continue // cut: its error only echoes the cut
 		}
 		var want error
@@ -318,7 +318,7 @@ func TestProp_result(t *testing.T) { checkProperty(t, propResult) }
 var propResult property = func(c *call) error {
 	if c.res.Err == nil {
 		r := c.runs[len(c.runs)-1]
-		if r.end_.Kind != backoff.Ended || r.end_.Err != nil || c.last.Event.At != r.end || c.res.Value != r.k {
+		if r.end_.Kind != backoff.EventEnded || r.end_.Err != nil || c.last.Event.At != r.end || c.res.Value != r.k {
 			return fmt.Errorf("a success with value %d at %v; its last attempt %d ended with %v at %v", c.res.Value, c.last.Event.At, r.k, r.end_.Err, r.end)
 		}
 		return nil
@@ -326,7 +326,7 @@ var propResult property = func(c *call) error {
 	var last error
 	for _, r := range c.runs {
 		switch e := r.end_; {
-		case e.Cause != nil && e.Kind != backoff.Fired || e.Kind == backoff.Canceled:
+		case e.Cause != nil && e.Kind != backoff.EventFired || e.Kind == backoff.EventCanceled:
 		case r.cut != nil && e.At >= r.until: // cut by its limit
 			if r.cut == backoff.ErrAttemptTimeout {
 				last = backoff.ErrAttemptTimeout

@@ -182,8 +182,8 @@ type outlook struct {
 
 // attemptEnds returns the ways attempt k, started at s, can end: by its
 // script, or when its context is done (by its cut or the caller's cancel)
-// as its reaction says, or, with Abandon, by the call not waiting any
-// more. There are two or more ways only at a tie.
+// as its reaction says, or, with Abandon, at once then. There are two or
+// more ways only at a tie.
 func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 	a := c.script(k)
 	until, cut := c.cutOf(s)
@@ -218,7 +218,7 @@ func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 	}
 	for _, d := range dones {
 		if natural <= d.at {
-			add(outlook{backoff.Event{Kind: backoff.Ended, At: natural, Attempt: k, Err: a.Err()}, 3,
+			add(outlook{backoff.Event{Kind: backoff.EventEnded, At: natural, Attempt: k, Err: a.Err()}, 3,
 				script + " returns by itself at " + natural.String()})
 		}
 		if natural < d.at || d.at == never {
@@ -229,28 +229,26 @@ func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 			rule, by = 9, "the caller's cancel"
 		}
 		why := fmt.Sprintf("%s; %s at %v ends its context", script, by, d.at)
-		if c.sc.Abandon {
-			e := backoff.Event{Kind: backoff.Fired, At: d.at, Attempt: k}
-			if d.byCaller {
-				e = backoff.Event{Kind: backoff.Canceled, At: d.at, Cause: ErrCanceled}
-			}
-			add(outlook{e, rule, why + ", and with abandon the call stops waiting then"})
-			continue
-		}
 		ctxErr := context.DeadlineExceeded
 		if d.byCaller {
 			ctxErr = context.Canceled
 		}
-		switch a.OnCancel {
+		reaction := a.OnCancel
+		if c.sc.Abandon {
+			// backoff.Abandon returns the context's error at once,
+			// whatever the operation does.
+			reaction, why = AtOnce, why+" and backoff.Abandon stops waiting for it"
+		}
+		switch reaction {
 		case Ignore:
-			add(outlook{backoff.Event{Kind: backoff.Ended, At: natural, Attempt: k, Err: a.Err()}, rule,
+			add(outlook{backoff.Event{Kind: backoff.EventEnded, At: natural, Attempt: k, Err: a.Err()}, rule,
 				why + ", which it ignores, so it returns by itself at " + natural.String()})
 		case Late:
 			end := plus(d.at, a.Late.D())
-			add(outlook{backoff.Event{Kind: backoff.Ended, At: end, Attempt: k, Err: ctxErr}, rule,
+			add(outlook{backoff.Event{Kind: backoff.EventEnded, At: end, Attempt: k, Err: ctxErr}, rule,
 				fmt.Sprintf("%s, and it returns %v later, at %v", why, a.Late, end)})
 		default:
-			add(outlook{backoff.Event{Kind: backoff.Ended, At: d.at, Attempt: k, Err: ctxErr}, rule,
+			add(outlook{backoff.Event{Kind: backoff.EventEnded, At: d.at, Attempt: k, Err: ctxErr}, rule,
 				why + ", and it returns at once"})
 		}
 	}
@@ -261,9 +259,9 @@ func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 // attempt k, can end: at its end, or by the caller's cancel first (either
 // at a tie).
 func (c *checker) pauseEnds(k int, from, until time.Duration) []outlook {
-	fired := outlook{backoff.Event{Kind: backoff.Fired, At: until, Attempt: k}, 6,
+	fired := outlook{backoff.Event{Kind: backoff.EventFired, At: until, Attempt: k}, 6,
 		fmt.Sprintf("the pause before attempt %d ends at %v", k, until)}
-	canceled := outlook{backoff.Event{Kind: backoff.Canceled, At: max(c.cancel, from), Cause: ErrCanceled}, 9,
+	canceled := outlook{backoff.Event{Kind: backoff.EventCanceled, At: max(c.cancel, from), Cause: ErrCanceled}, 9,
 		fmt.Sprintf("the caller cancels at %v, during the pause before attempt %d", c.cancel, k)}
 	switch {
 	case c.cancel < until:
@@ -325,7 +323,7 @@ func (c *checker) checkCause(i int, e backoff.Event) {
 		c.fail(9, i, e.At, "the event's cause is %s; the caller cancels only with sim.ErrCanceled", errName(e.Cause))
 	case e.Cause != nil && c.cancel > e.At:
 		c.fail(9, i, e.At, "the event says the caller has cancelled, but it cancels at %v", fmtNever(c.cancel))
-	case e.Cause == nil && (e.Kind == backoff.Canceled || c.cancel < e.At || c.cancel == 0):
+	case e.Cause == nil && (e.Kind == backoff.EventCanceled || c.cancel < e.At || c.cancel == 0):
 		c.fail(9, i, e.At, "the caller cancelled at %v, but the %s event does not say so (no cause)", c.cancel, e.Kind)
 	}
 }
@@ -388,7 +386,7 @@ func (c *checker) walk() {
 
 		// The event: did the script and the clock make it happen?
 		if i == 0 {
-			if !sameEvent(e, backoff.Event{Kind: backoff.Began}) {
+			if !sameEvent(e, backoff.Event{Kind: backoff.EventBegan}) {
 				c.fail(0, i, e.At, "the first event is %s; want the call beginning at 0s", describeEvent(e))
 			}
 		} else if !slices.ContainsFunc(next, func(o outlook) bool { return sameEvent(o.e, e) }) {
@@ -402,27 +400,27 @@ func (c *checker) walk() {
 
 		// The action: is it the one the rules demand?
 		var w *want
-		noticed := e.Kind == backoff.Canceled || e.Cause != nil
+		noticed := e.Kind == backoff.EventCanceled || e.Cause != nil
 		switch phase {
 		case cBegin:
-			if e.Kind != backoff.Began {
+			if e.Kind != backoff.EventBegan {
 				break
 			}
 			if noticed {
 				w = &want{9, "the caller's context is done before the call begins, so the operation is never called",
-					finish(ErrCanceled, nil, 0, e.At, backoff.NoOutcome), nil}
+					finish(ErrCanceled, nil, 0, e.At, backoff.OutcomeNone), nil}
 			} else {
-				w = c.startWant(6, "the first attempt starts at once, with no pause before it", 1, e.At, nil, backoff.NoOutcome)
+				w = c.startWant(6, "the first attempt starts at once, with no pause before it", 1, e.At, nil, backoff.OutcomeNone)
 			}
 		case cRunning:
 			w = c.attemptEnded(e, k, started, start, until, cut, last, noticed)
 		case cPausing:
 			switch {
-			case noticed && (e.Kind == backoff.Canceled || e.Kind == backoff.Fired && e.Attempt == k):
+			case noticed && (e.Kind == backoff.EventCanceled || e.Kind == backoff.EventFired && e.Attempt == k):
 				w = &want{9, "the caller cancelled during the pause, so the call ends at once",
-					finish(ErrCanceled, last, started, e.At, backoff.NoOutcome), last}
-			case e.Kind == backoff.Fired && e.Attempt == k:
-				w = c.startWant(6, "the pause is over", k, e.At, last, backoff.NoOutcome)
+					finish(ErrCanceled, last, started, e.At, backoff.OutcomeNone), last}
+			case e.Kind == backoff.EventFired && e.Attempt == k:
+				w = c.startWant(6, "the pause is over", k, e.At, last, backoff.OutcomeNone)
 			}
 		}
 		if w == nil {
@@ -437,15 +435,15 @@ func (c *checker) walk() {
 
 		// Follow the action the call took.
 		switch a.Kind {
-		case backoff.Start:
+		case backoff.ActionStart:
 			phase, k, start, since = cRunning, a.Attempt, e.At, e.At
 			started++
 			until, cut = c.cutOf(start)
 			next = c.attemptEnds(k, start)
-		case backoff.Pause:
+		case backoff.ActionPause:
 			phase, k, since = cPausing, a.Attempt, e.At
 			next = c.pauseEnds(k, e.At, a.Until)
-		case backoff.Finish:
+		case backoff.ActionFinish:
 			phase, final, finalAt = cOver, w, i
 		default:
 			c.fail(0, i, e.At, "the action is %s; a driver is told to wait only on events it does not report", a.Kind)
@@ -468,43 +466,40 @@ func phaseWords(p cphase, k int) string {
 // startWant is the action that starts attempt k at now.
 func (c *checker) startWant(rule int, why string, k int, now time.Duration, last error, o backoff.Outcome) *want {
 	until, cut := c.cutOf(now)
-	return &want{rule, why, backoff.Action{Kind: backoff.Start, Attempt: k, Until: until, Cut: cut, Outcome: o}, last}
+	return &want{rule, why, backoff.Action{Kind: backoff.ActionStart, Attempt: k, Until: until, Cut: cut, Outcome: o}, last}
 }
 
 func finish(reason, last error, attempts int, elapsed time.Duration, o backoff.Outcome) backoff.Action {
-	return backoff.Action{Kind: backoff.Finish, Outcome: o,
+	return backoff.Action{Kind: backoff.ActionFinish, Outcome: o,
 		Err: &backoff.Error{Reason: reason, Last: last, Attempts: attempts, Elapsed: elapsed}}
 }
 
 // attemptEnded returns what the rules demand when the event e ends
 // attempt k (started at start, cut at until by cut), or nil if e cannot end it.
 func (c *checker) attemptEnded(e backoff.Event, k, started int, start, until time.Duration, cut, last error, noticed bool) *want {
-	mine := (e.Kind == backoff.Ended || e.Kind == backoff.Fired) && e.Attempt == k
+	mine := e.Kind == backoff.EventEnded && e.Attempt == k
 	now := e.At
 	at := fmt.Sprintf("attempt %d", k)
 	switch {
-	case e.Kind == backoff.Ended && mine && e.Err == nil:
+	case !mine:
+		return nil // only its own return ends an attempt
+	case e.Err == nil:
 		return &want{1, at + " succeeded, so the call returns its value at once",
-			backoff.Action{Kind: backoff.Finish, Outcome: backoff.Succeeded}, last}
-	case noticed && c.sc.Abandon && (mine || e.Kind == backoff.Canceled):
-		return &want{9, "the caller cancelled during " + at + ", and with abandon the call ends at once, keeping Last",
-			finish(ErrCanceled, last, started, now, backoff.Cut), last}
-	case noticed && e.Kind == backoff.Ended && mine:
+			backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeSucceeded}, last}
+	case noticed:
 		return &want{9, "the caller cancelled, and " + at + " has returned an error, so the call ends, keeping Last",
-			finish(ErrCanceled, last, started, now, backoff.Cut), last}
-	case !mine || e.Kind == backoff.Fired && (!c.sc.Abandon || cut == nil):
-		return nil // Fired ends an attempt only with abandon, at its cut
-	case cut == backoff.ErrDeadline && (e.Kind == backoff.Fired || now >= until):
+			finish(ErrCanceled, last, started, now, backoff.OutcomeCut), last}
+	case cut == backoff.ErrDeadline && now >= until:
 		return &want{4, at + " was cut off by the deadline, so the call ends with ErrDeadline, keeping Last",
-			finish(backoff.ErrDeadline, last, started, now, backoff.Cut), last}
-	case cut != nil && (e.Kind == backoff.Fired || now >= until):
+			finish(backoff.ErrDeadline, last, started, now, backoff.OutcomeCut), last}
+	case cut != nil && now >= until:
 		return c.failed(k, started, now, backoff.ErrAttemptTimeout,
 			fmt.Sprintf("%s timed out at %v, an always retried failure (rules 2, 3)", at, until))
 	case errors.Is(e.Err, ErrRetryable) || errors.Is(e.Err, ErrGiveUp):
 		return c.failed(k, started, now, e.Err, fmt.Sprintf("%s failed with %s, which is retried", at, errName(e.Err)))
 	}
 	return &want{7, fmt.Sprintf("%s failed with %s, which is not retried, so the call ends", at, errName(e.Err)),
-		finish(backoff.ErrNotRetryable, e.Err, started, now, backoff.Rejected), e.Err}
+		finish(backoff.ErrNotRetryable, e.Err, started, now, backoff.OutcomeRejected), e.Err}
 }
 
 // drawFor draws the random number of attempt k, which the event e at
@@ -529,10 +524,10 @@ func (c *checker) failed(k, started int, now time.Duration, err error, why strin
 	switch {
 	case c.sc.MaxTries > 0 && k >= c.sc.MaxTries:
 		return &want{8, fmt.Sprintf("%s; it was try %d of max_tries %d, so the call ends with ErrMaxTries (GiveUp is not asked)", why, k, c.sc.MaxTries),
-			finish(backoff.ErrMaxTries, err, started, now, backoff.Failed), err}
+			finish(backoff.ErrMaxTries, err, started, now, backoff.OutcomeFailed), err}
 	case errors.Is(err, ErrGiveUp):
 		return &want{8, why + "; GiveUp says stop, so the call ends with ErrGaveUp",
-			finish(backoff.ErrGaveUp, err, started, now, backoff.Failed), err}
+			finish(backoff.ErrGaveUp, err, started, now, backoff.OutcomeFailed), err}
 	}
 	pw := c.pauses.after(k, c.prev, hintOf(err), c.draw)
 	c.prev = pw.d
@@ -540,12 +535,12 @@ func (c *checker) failed(k, started int, now time.Duration, err error, why strin
 	switch {
 	case c.sc.Deadline > 0 && next >= c.sc.Deadline.D():
 		return &want{5, fmt.Sprintf("%s; %s would end at %v, at or after the deadline %v, so the call ends at once",
-			why, c.pauses.words(pw), fmtNever(next), c.sc.Deadline), finish(backoff.ErrDeadline, err, started, now, backoff.Failed), err}
+			why, c.pauses.words(pw), fmtNever(next), c.sc.Deadline), finish(backoff.ErrDeadline, err, started, now, backoff.OutcomeFailed), err}
 	case pw.d == 0:
-		return c.startWant(6, why+"; with no pause the next attempt starts at once", k+1, now, err, backoff.Failed)
+		return c.startWant(6, why+"; with no pause the next attempt starts at once", k+1, now, err, backoff.OutcomeFailed)
 	}
 	return &want{6, fmt.Sprintf("%s; %s, so the next attempt is %v later", why, c.pauses.words(pw), pw.d),
-		backoff.Action{Kind: backoff.Pause, Attempt: k + 1, Until: next, Outcome: backoff.Failed}, err}
+		backoff.Action{Kind: backoff.ActionPause, Attempt: k + 1, Until: next, Outcome: backoff.OutcomeFailed}, err}
 }
 
 // A pauser works out the pauses of a scenario's policy (see Check), from
@@ -666,11 +661,11 @@ func (c *checker) compare(i int, at time.Duration, w *want, a backoff.Action) {
 	wa := w.a
 	same := a.Kind == wa.Kind && a.Outcome == wa.Outcome
 	switch wa.Kind {
-	case backoff.Start:
+	case backoff.ActionStart:
 		same = same && a.Attempt == wa.Attempt
-	case backoff.Pause:
+	case backoff.ActionPause:
 		same = same && a.Attempt == wa.Attempt && a.Until == wa.Until
-	case backoff.Finish:
+	case backoff.ActionFinish:
 		same = same && sameResult(a.Err, wa.Err)
 	}
 	if !same {
@@ -679,12 +674,12 @@ func (c *checker) compare(i int, at time.Duration, w *want, a backoff.Action) {
 	}
 	if a.Since != wa.Since {
 		what, rule := "attempt", 3
-		if w.rule == 6 && wa.Kind == backoff.Start && wa.Outcome == backoff.NoOutcome || w.rule == 9 && wa.Outcome == backoff.NoOutcome {
+		if w.rule == 6 && wa.Kind == backoff.ActionStart && wa.Outcome == backoff.OutcomeNone || w.rule == 9 && wa.Outcome == backoff.OutcomeNone {
 			what, rule = "pause", 6
 		}
 		c.fail(rule, i, at, "the action says the %s that ended here began at %v (Since); it began at %v", what, a.Since, wa.Since)
 	}
-	if wa.Kind == backoff.Start && (a.Until != wa.Until || a.Cut != wa.Cut) {
+	if wa.Kind == backoff.ActionStart && (a.Until != wa.Until || a.Cut != wa.Cut) {
 		rule := 2
 		if wa.Cut == backoff.ErrDeadline {
 			rule = 4
@@ -742,7 +737,7 @@ func (c *checker) result(phase cphase, final *want, finalAt int) {
 		return
 	}
 	value := 0
-	if e := res.Steps[finalAt].Event; final.a.Kind == backoff.Finish && final.a.Err == nil && e.Kind == backoff.Ended {
+	if e := res.Steps[finalAt].Event; final.a.Kind == backoff.ActionFinish && final.a.Err == nil && e.Kind == backoff.EventEnded {
 		value = e.Attempt // a simulated attempt returns its number
 	}
 	if res.Value != value {
@@ -775,27 +770,27 @@ func (c *checker) wholeCall() {
 		e, a := s.Event, s.Action
 		if running && i > 0 {
 			sp := &spans[len(spans)-1]
-			if (e.Kind == backoff.Ended || e.Kind == backoff.Fired) && e.Attempt == sp.k || e.Kind == backoff.Canceled {
+			if e.Kind == backoff.EventEnded && e.Attempt == sp.k {
 				sp.end, sp.endStep = e.At, i
 				running = false
 				switch {
-				case a.Kind == backoff.Pause:
+				case a.Kind == backoff.ActionPause:
 					sp.paused, sp.pauseUntil = true, a.Until
-				case a.Kind == backoff.Start && a.Outcome == backoff.Failed:
+				case a.Kind == backoff.ActionStart && a.Outcome == backoff.OutcomeFailed:
 					sp.paused, sp.pauseUntil = true, e.At
 				}
 			}
 		}
-		if a.Kind == backoff.Start {
+		if a.Kind == backoff.ActionStart {
 			spans = append(spans, attemptSpan{k: a.Attempt, startStep: i, start: e.At, endStep: -1})
 			running = true
 		}
-		if a.Kind == backoff.Finish {
+		if a.Kind == backoff.ActionFinish {
 			break
 		}
 	}
 	last := steps[len(steps)-1]
-	finished := last.Action.Kind == backoff.Finish
+	finished := last.Action.Kind == backoff.ActionFinish
 	end := last.Event.At
 	dl, at := c.sc.Deadline.D(), c.sc.AttemptTimeout.D()
 
@@ -889,7 +884,7 @@ func (c *checker) pauseBounds(spans []attemptSpan, finished bool) {
 		}
 		endEvent := c.res.Steps[sp.endStep].Event
 		hint := time.Duration(0)
-		if until, cut := c.cutOf(sp.start); endEvent.Kind == backoff.Ended && (cut == nil || endEvent.At < until) {
+		if until, cut := c.cutOf(sp.start); endEvent.Kind == backoff.EventEnded && (cut == nil || endEvent.At < until) {
 			hint = hintOf(endEvent.Err) // a cut attempt's error only echoes the cut
 		}
 		w := c.pauses.after(sp.k, prev, hint, 0) // its bounds, whatever the draw
@@ -898,7 +893,7 @@ func (c *checker) pauseBounds(spans []attemptSpan, finished bool) {
 			// Rule 5: the call ends here rather than pause into the deadline.
 			a := c.res.Steps[sp.endStep].Action
 			var be *backoff.Error
-			if dl := c.sc.Deadline.D(); finished && j == len(spans)-1 && a.Outcome == backoff.Failed &&
+			if dl := c.sc.Deadline.D(); finished && j == len(spans)-1 && a.Outcome == backoff.OutcomeFailed &&
 				errors.As(a.Err, &be) && be.Reason == backoff.ErrDeadline && plus(sp.end, hi) < dl {
 				c.fail(5, sp.endStep, sp.end, "the call ends with ErrDeadline after attempt %d failed at %v, but its pause, at most %v, would end by %v, before the deadline %v",
 					sp.k, sp.end, hi, plus(sp.end, hi), dl)
@@ -1023,13 +1018,13 @@ func describeScript(a Attempt) string {
 func describeEvent(e backoff.Event) string {
 	var s string
 	switch e.Kind {
-	case backoff.Ended:
+	case backoff.EventEnded:
 		s = fmt.Sprintf("attempt %d returning %s at %v", e.Attempt, errName(e.Err), e.At)
-	case backoff.Fired:
+	case backoff.EventFired:
 		s = fmt.Sprintf("the timer of attempt %d firing at %v", e.Attempt, e.At)
-	case backoff.Canceled:
+	case backoff.EventCanceled:
 		s = fmt.Sprintf("the caller's cancel at %v", e.At)
-	case backoff.Began:
+	case backoff.EventBegan:
 		s = fmt.Sprintf("the call beginning at %v", e.At)
 	default:
 		s = fmt.Sprintf("%s (attempt %d) at %v", e.Kind, e.Attempt, e.At)
@@ -1043,20 +1038,20 @@ func describeEvent(e backoff.Event) string {
 func describeAction(a backoff.Action) string {
 	var s string
 	switch a.Kind {
-	case backoff.Start:
+	case backoff.ActionStart:
 		if a.Cut == nil {
 			s = fmt.Sprintf("start attempt %d, with no time limit", a.Attempt)
 		} else {
 			s = fmt.Sprintf("start attempt %d, cut at %s", a.Attempt, cutWords(a.Until, a.Cut))
 		}
-	case backoff.Pause:
+	case backoff.ActionPause:
 		s = fmt.Sprintf("pause until %v, then attempt %d", a.Until, a.Attempt)
-	case backoff.Finish:
+	case backoff.ActionFinish:
 		s = "finish, returning " + describeResult(a.Err)
 	default:
 		s = a.Kind.String()
 	}
-	if a.Outcome != backoff.NoOutcome {
+	if a.Outcome != backoff.OutcomeNone {
 		s += " (outcome " + a.Outcome.String() + ")"
 	}
 	return s

@@ -266,7 +266,7 @@ func shift(res *sim.Result, i int, delta time.Duration) {
 	for j := i; j < len(res.Steps); j++ {
 		s := &res.Steps[j]
 		s.Event.At += delta
-		if s.Action.Kind == backoff.Pause || s.Action.Kind == backoff.Start && s.Action.Cut != nil {
+		if s.Action.Kind == backoff.ActionPause || s.Action.Kind == backoff.ActionStart && s.Action.Cut != nil {
 			s.Action.Until += delta
 		}
 		if j > i && s.Action.Since > 0 {
@@ -376,7 +376,7 @@ func TestCheck_fails(t *testing.T) {
 			`{"pause":"10ms","attempts":[{"takes":"10ms","outcome":"ok"}]}`,
 			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
 				d := doctor(res)
-				d.Steps[1].Action = backoff.Action{Kind: backoff.Pause, Attempt: 2, Until: 20 * msec, Outcome: backoff.Failed, Since: 0}
+				d.Steps[1].Action = backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 20 * msec, Outcome: backoff.OutcomeFailed, Since: 0}
 				return d
 			}, 1, 1, "succeeded, so the call returns its value at once"},
 		{"an error not retried is retried",
@@ -469,7 +469,7 @@ func TestCheck_fails(t *testing.T) {
 				d := doctor(res)
 				end := &backoff.Error{Reason: backoff.ErrDeadline, Last: sim.ErrRetryable, Attempts: 1, Elapsed: 10 * msec}
 				d.Steps = d.Steps[:2]
-				d.Steps[1].Action = backoff.Action{Kind: backoff.Finish, Err: end, Outcome: backoff.Failed}
+				d.Steps[1].Action = backoff.Action{Kind: backoff.ActionFinish, Err: end, Outcome: backoff.OutcomeFailed}
 				d.Err = end
 				return d
 			}, 5, 1, "its pause, at most 100ms, would end by 110ms, before the deadline 1s"},

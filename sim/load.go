@@ -411,11 +411,11 @@ func SimulateLoad(l Load, budget bool, observe func(LoadStep)) (*LoadRun, error)
 		l.Budget = nil
 	}
 	p := l.Policy()
-	idle, err := p.Execution() // the state of a call not begun: each call starts from a copy
+	idle, err := backoff.NewExecution(p) // the state of a call not begun: each call starts from a copy
 	if err != nil {
 		return nil, err
 	}
-	s := &loadSim{l: &l, idle: idle, observe: observe, run: &LoadRun{Budget: l.Budget != nil}}
+	s := &loadSim{l: &l, idle: *idle, observe: observe, run: &LoadRun{Budget: l.Budget != nil}}
 	if l.Down != nil {
 		add := func(name string, from, to time.Duration) {
 			if from < to {
@@ -488,7 +488,7 @@ func (s *loadSim) simulate() error {
 			}
 			ev.slot = s.begin(ev.n, now)
 			s.count(now, LoadCounts{Calls: 1})
-			ev.e = backoff.Event{Kind: backoff.Began, Start: LoadEpoch.Add(now)}
+			ev.e = backoff.Event{Kind: backoff.EventBegan, Start: LoadEpoch.Add(now)}
 		}
 		if s.steps++; s.steps > MaxLoadSteps {
 			return fmt.Errorf("sim: load: a runaway: more than %d steps by %v; calls make attempts without end", MaxLoadSteps, now)
@@ -498,21 +498,21 @@ func (s *loadSim) simulate() error {
 		if s.observe != nil {
 			s.observe(LoadStep{Call: c.n, Arrival: c.arrival, Step: Step{Event: ev.e, Action: a}})
 		}
-		if a.Outcome == backoff.Failed && (a.Kind == backoff.Pause || a.Kind == backoff.Start) {
+		if a.Outcome == backoff.OutcomeFailed && (a.Kind == backoff.ActionPause || a.Kind == backoff.ActionStart) {
 			s.count(now, LoadCounts{Retries: 1})
 		}
 		switch a.Kind {
-		case backoff.Start:
+		case backoff.ActionStart:
 			s.count(now, LoadCounts{Attempts: 1})
 			if err := s.attempt(ev.slot, c, now, a); err != nil {
 				return err
 			}
-		case backoff.Pause:
+		case backoff.ActionPause:
 			if err := s.schedule(loadEvent{at: s.after(c.arrival, a.Until), slot: ev.slot,
-				e: backoff.Event{Kind: backoff.Fired, At: a.Until, Attempt: a.Attempt}}); err != nil {
+				e: backoff.Event{Kind: backoff.EventFired, At: a.Until, Attempt: a.Attempt}}); err != nil {
 				return err
 			}
-		case backoff.Finish:
+		case backoff.ActionFinish:
 			var end LoadCounts
 			var be *backoff.Error
 			switch {
@@ -590,7 +590,7 @@ func (s *loadSim) attempt(slot int32, c *loadCall, now time.Duration, a backoff.
 	if local := at - c.arrival; a.Cut != nil && a.Until < local {
 		at, err = c.arrival+a.Until, context.DeadlineExceeded
 	}
-	e := backoff.Event{Kind: backoff.Ended, At: at - c.arrival, Attempt: a.Attempt, Err: err}
+	e := backoff.Event{Kind: backoff.EventEnded, At: at - c.arrival, Attempt: a.Attempt, Err: err}
 	if jitters[s.l.Jitter] != backoff.NoJitter {
 		e.Rand = c.jitter.Uint64()
 	}

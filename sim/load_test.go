@@ -173,7 +173,7 @@ func TestRunLoad_cuts(t *testing.T) {
 		"deadline": "500ms", "bucket": "1s"}`)
 	var ends []string
 	run, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) {
-		if s.Action.Kind == backoff.Finish {
+		if s.Action.Kind == backoff.ActionFinish {
 			var be *backoff.Error
 			errors.As(s.Action.Err, &be)
 			ends = append(ends, s.At().String()+" "+be.Reason.Error()+" / "+be.Last.Error())
@@ -245,11 +245,11 @@ func TestRunLoad_events(t *testing.T) {
 			t.Errorf("call %d arrived at %v", s.Call, s.Arrival)
 		}
 		switch s.Event.Kind {
-		case backoff.Began:
+		case backoff.EventBegan:
 			if s.Event.At != 0 || !s.Event.Start.Equal(sim.LoadEpoch.Add(s.Arrival)) {
 				t.Errorf("call %d began at %v, Start %v", s.Call, s.Event.At, s.Event.Start)
 			}
-		case backoff.Ended:
+		case backoff.EventEnded:
 			r := rand.NewPCG(42, 2*uint64(s.Call)+1)
 			want := r.Uint64()
 			if s.Event.Attempt == 2 {
@@ -309,7 +309,7 @@ func TestRunLoad_failRate(t *testing.T) {
 	budgetRefused := 0
 	for i, budget := range []bool{false, true} {
 		if _, err := sim.SimulateLoad(l, budget, func(s sim.LoadStep) {
-			if s.Action.Outcome != backoff.NoOutcome {
+			if s.Action.Outcome != backoff.OutcomeNone {
 				outcome[i][[2]int{s.Call, s.Event.Attempt}] = s.Action.Outcome
 			}
 			var be *backoff.Error

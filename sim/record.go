@@ -47,7 +47,7 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 	sc := Scenario{
 		AttemptTimeout: Duration(p.AttemptTimeout), Deadline: Duration(p.Deadline),
 		Pause: Duration(p.Pause), Growth: p.Growth, MaxPause: Duration(p.MaxPause),
-		MaxTries: p.MaxTries, Abandon: p.Abandon,
+		MaxTries: p.MaxTries,
 	}
 	if sc.Pause == 0 {
 		// Every pause is 0 (or a hint): the fields that shape it mean
@@ -66,30 +66,23 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 	for i, s := range steps {
 		e, a := s.Event, s.Action
 		switch {
-		case e.Kind == backoff.Began:
+		case e.Kind == backoff.EventBegan:
 			if e.Cause != nil {
 				cancelAt(0)
 			}
-		case running && e.Kind == backoff.Ended && e.Attempt == start.Action.Attempt:
+		case running && e.Kind == backoff.EventEnded && e.Attempt == start.Action.Attempt:
 			att := ended(start, s, cancelAt)
 			if att.Outcome == Retryable {
 				att.RetryAfter = hinted(&sc, &pauses, start.Action.Attempt, s)
 			}
 			sc.Attempts = append(sc.Attempts, att)
 			running = false
-		case running && (e.Kind == backoff.Fired || e.Kind == backoff.Canceled):
-			// With Abandon: cut before it returned.
-			sc.Attempts = append(sc.Attempts, Attempt{Outcome: Hang})
-			if e.Kind == backoff.Canceled {
-				cancelAt(e.At)
-			}
-			running = false
-		case e.Kind == backoff.Canceled || e.Cause != nil:
+		case e.Kind == backoff.EventCanceled || e.Cause != nil:
 			cancelAt(e.At) // during a pause, or at its very end
-		case e.Kind != backoff.Fired:
+		case e.Kind != backoff.EventFired:
 			return Scenario{}, fmt.Errorf("sim: step %d: %v of no attempt running", i, e.Kind)
 		}
-		if a.Kind == backoff.Start {
+		if a.Kind == backoff.ActionStart {
 			start, running = s, true
 		}
 	}
@@ -141,21 +134,21 @@ func ended(start, end Step, cancelAt func(time.Duration)) Attempt {
 	takes := Duration(e.At - start.Event.At)
 	cutAt := s.Cut != nil && e.At >= s.Until
 	switch a.Outcome {
-	case backoff.Succeeded:
+	case backoff.OutcomeSucceeded:
 		if e.Cause != nil {
 			cancelAt(e.At)
 		}
 		return Attempt{Takes: takes, Outcome: OK}
-	case backoff.Rejected:
+	case backoff.OutcomeRejected:
 		return Attempt{Takes: takes, Outcome: NotRetryable}
-	case backoff.Failed:
+	case backoff.OutcomeFailed:
 		if !cutAt {
-			if a.Kind == backoff.Finish && errors.Is(a.Err, backoff.ErrGaveUp) {
+			if a.Kind == backoff.ActionFinish && errors.Is(a.Err, backoff.ErrGaveUp) {
 				return Attempt{Takes: takes, Outcome: GiveUp}
 			}
 			return Attempt{Takes: takes, Outcome: Retryable}
 		}
-	case backoff.Cut:
+	case backoff.OutcomeCut:
 		if e.Cause != nil {
 			cancelAt(e.At)
 		}
@@ -180,9 +173,9 @@ func hinted(sc *Scenario, pauses *pauser, k int, s Step) Duration {
 	e, a := s.Event, s.Action
 	plain := pauses.after(k, 0, 0, 0).d
 	switch {
-	case a.Kind == backoff.Pause && a.Until-e.At > plain:
+	case a.Kind == backoff.ActionPause && a.Until-e.At > plain:
 		return Duration(a.Until - e.At)
-	case a.Kind == backoff.Finish && errors.Is(a.Err, backoff.ErrDeadline) && sc.Deadline > 0 && plus(e.At, plain) < sc.Deadline.D():
+	case a.Kind == backoff.ActionFinish && errors.Is(a.Err, backoff.ErrDeadline) && sc.Deadline > 0 && plus(e.At, plain) < sc.Deadline.D():
 		return sc.Deadline - Duration(e.At)
 	}
 	return 0

@@ -45,7 +45,10 @@ type Scenario struct {
 	// "decorrelated". Empty: none.
 	Jitter   string `json:"jitter,omitempty"`
 	MaxTries int    `json:"max_tries,omitempty"`
-	Abandon  bool   `json:"abandon,omitempty"`
+	// Abandon says the operation is wrapped in backoff.Abandon: an attempt
+	// whose context is done ends then, with the context's error, whatever
+	// its OnCancel says (the operation itself runs on, unseen).
+	Abandon bool `json:"abandon,omitempty"`
 	// Attempts scripts attempt k as Attempts[k-1]; attempts beyond the
 	// script repeat its last entry. At least one is needed.
 	Attempts []Attempt `json:"attempts"`
@@ -526,7 +529,6 @@ func (sc Scenario) Policy() backoff.Policy {
 		MaxPause:       sc.MaxPause.D(),
 		Jitter:         jitter,
 		MaxTries:       sc.MaxTries,
-		Abandon:        sc.Abandon,
 		RetryIf:        backoff.On(ErrRetryable, ErrGiveUp),
 		GiveUp:         backoff.On(ErrGiveUp),
 	}
@@ -546,13 +548,14 @@ func (sc *Scenario) attempt(k int) Attempt {
 // scenario as the simulator: attempt k waits for its Takes, then returns
 // its Outcome's error (carrying its RetryAfter, see Attempt.Err); if its
 // context is done first it reacts as scripted. A successful attempt
-// returns its number.
+// returns its number. With Abandon, the operation is wrapped in
+// backoff.Abandon.
 //
 // With Abandon, an abandoned attempt may still be waiting (for its late
 // return, or forever if it hangs and ignores its context) when the call
 // returns: call release then, and it returns at once, so that no goroutine
-// is left behind. The operation is safe for the
-// overlapping attempts that Abandon makes.
+// is left behind. The operation is safe for the overlapping attempts that
+// Abandon makes.
 func (sc Scenario) Operation(clk backoff.Clock) (op func(context.Context) (int, error), release func()) {
 	var mu sync.Mutex
 	n := 0
@@ -591,6 +594,9 @@ func (sc Scenario) Operation(clk backoff.Clock) (op func(context.Context) (int, 
 			}
 		}
 		return 0, ctx.Err()
+	}
+	if sc.Abandon {
+		op = backoff.Abandon(op)
 	}
 	return op, sync.OnceFunc(func() { close(released) })
 }

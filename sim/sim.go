@@ -57,7 +57,7 @@ func Run(sc Scenario) (*Result, error) {
 		return nil, err
 	}
 	p := sc.Policy()
-	x, err := p.Execution()
+	x, err := backoff.NewExecution(p)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func Run(sc Scenario) (*Result, error) {
 // simulation is one simulated call.
 type simulation struct {
 	sc  *Scenario
-	x   backoff.Execution
+	x   *backoff.Execution
 	res *Result
 	q   queue[event]
 	gen int // events of older generations are stale: the executor no longer waits for them
@@ -90,22 +90,22 @@ type event struct {
 }
 
 func (s *simulation) run() {
-	e := backoff.Event{Kind: backoff.Began, Cause: s.cause(0)}
+	e := backoff.Event{Kind: backoff.EventBegan, Cause: s.cause(0)}
 	value := 0
 	for range MaxSteps {
 		a := s.x.Step(e)
 		s.res.Steps = append(s.res.Steps, Step{e, a})
 		s.gen++
 		switch a.Kind {
-		case backoff.Finish:
+		case backoff.ActionFinish:
 			s.res.Err = a.Err
 			if a.Err == nil {
 				s.res.Value = value
 			}
 			return
-		case backoff.Start:
+		case backoff.ActionStart:
 			s.start(e.At, a)
-		case backoff.Pause:
+		case backoff.ActionPause:
 			s.pause(a)
 		default:
 			// The simulator reports only what the executor would, and the
@@ -169,25 +169,22 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	// At a tie the attempt's return comes first, unless flipped: its
 	// context first.
 	if natural < done || natural == done && !s.tie(done) {
-		schedule(backoff.Event{Kind: backoff.Ended, At: natural, Attempt: a.Attempt, Err: err, Cause: s.cause(natural)}, v)
+		schedule(backoff.Event{Kind: backoff.EventEnded, At: natural, Attempt: a.Attempt, Err: err, Cause: s.cause(natural)}, v)
 		return
 	}
-	if s.sc.Abandon {
-		// The executor stops waiting when the context is done.
-		if byCaller {
-			schedule(backoff.Event{Kind: backoff.Canceled, At: done, Cause: ErrCanceled}, 0)
-		} else {
-			schedule(backoff.Event{Kind: backoff.Fired, At: done, Attempt: a.Attempt}, 0)
-		}
-		return
-	}
-	// Cooperative: the attempt ends when the operation returns.
+	// The attempt's context is done first. The operation returns as it
+	// reacts to that; wrapped in backoff.Abandon, at once, whatever the
+	// operation itself does.
 	ctxErr := context.DeadlineExceeded
 	if byCaller {
 		ctxErr = context.Canceled
 	}
+	reaction := script.OnCancel
+	if s.sc.Abandon {
+		reaction = AtOnce
+	}
 	var end time.Duration
-	switch script.OnCancel {
+	switch reaction {
 	case Ignore:
 		end = natural // finite: Validate refuses a hang that ignores its context here
 	case Late:
@@ -199,17 +196,17 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	if !byCaller || end > done {
 		cause = s.cause(end)
 	}
-	schedule(backoff.Event{Kind: backoff.Ended, At: end, Attempt: a.Attempt, Err: err, Cause: cause}, v)
+	schedule(backoff.Event{Kind: backoff.EventEnded, At: end, Attempt: a.Attempt, Err: err, Cause: cause}, v)
 }
 
 // pause schedules the end of the pause a, or the caller's cancel before it.
 func (s *simulation) pause(a backoff.Action) {
 	// At a tie the pause's end comes first, unless flipped: the cancel.
 	if c := s.sc.CancelAt; c != nil && (c.D() < a.Until || c.D() == a.Until && s.tie(a.Until)) {
-		s.schedule(backoff.Event{Kind: backoff.Canceled, At: c.D(), Cause: ErrCanceled}, 0)
+		s.schedule(backoff.Event{Kind: backoff.EventCanceled, At: c.D(), Cause: ErrCanceled}, 0)
 		return
 	}
-	s.schedule(backoff.Event{Kind: backoff.Fired, At: a.Until, Attempt: a.Attempt, Cause: s.cause(a.Until)}, 0)
+	s.schedule(backoff.Event{Kind: backoff.EventFired, At: a.Until, Attempt: a.Attempt, Cause: s.cause(a.Until)}, 0)
 }
 
 // tie notes a tie at t and says whether to flip it (take the event

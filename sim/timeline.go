@@ -140,7 +140,7 @@ func policyWords(sc Scenario) string {
 		parts = append(parts, "no max tries")
 	}
 	if sc.Abandon {
-		parts = append(parts, "abandon (hard bound)")
+		parts = append(parts, "hard bound (backoff.Abandon)")
 	} else {
 		parts = append(parts, "cooperative")
 	}
@@ -251,14 +251,14 @@ func (t *teller) step(s Step) string {
 	ev := t.event(e, a)
 	act := t.action(e, a)
 	switch a.Kind {
-	case backoff.Start:
-		if a.Outcome == backoff.Failed {
+	case backoff.ActionStart:
+		if a.Outcome == backoff.OutcomeFailed {
 			t.prev = 0 // no pause
 		}
 		t.k, t.running, t.start, t.until, t.cut = a.Attempt, true, e.At, a.Until, a.Cut
-	case backoff.Pause:
+	case backoff.ActionPause:
 		t.k, t.running, t.pauseEnd, t.prev = a.Attempt, false, a.Until, a.Until-e.At
-	case backoff.Finish:
+	case backoff.ActionFinish:
 		t.running = false
 	}
 	if ev == "" {
@@ -271,7 +271,7 @@ func (t *teller) step(s Step) string {
 func (t *teller) event(e backoff.Event, a backoff.Action) string {
 	k, o := t.k, a.Outcome
 	outcome := ""
-	if o != backoff.NoOutcome {
+	if o != backoff.OutcomeNone {
 		outcome = " (" + o.String() + ")"
 	}
 	late := time.Duration(0) // how long after its cut the attempt returned
@@ -279,22 +279,24 @@ func (t *teller) event(e backoff.Event, a backoff.Action) string {
 		late = e.At - t.until
 	}
 	switch {
-	case e.Kind == backoff.Began:
-		if a.Kind == backoff.Finish {
+	case e.Kind == backoff.EventBegan:
+		if a.Kind == backoff.ActionFinish {
 			return "the caller cancelled before the call began, so the operation is never called"
 		}
 		return ""
-	case e.Kind == backoff.Canceled && t.running:
-		return fmt.Sprintf("the caller cancels: attempt %d is abandoned%s", k, outcome)
-	case e.Kind == backoff.Canceled || !t.running && e.Cause != nil:
+	case e.Kind == backoff.EventCanceled || !t.running && e.Cause != nil:
 		return "the caller cancels during the pause"
-	case e.Kind == backoff.Fired && !t.running:
+	case e.Kind == backoff.EventFired && !t.running:
 		return "pause over"
-	case e.Kind == backoff.Fired && t.cut == backoff.ErrDeadline:
-		return fmt.Sprintf("the deadline cut attempt %d off; abandoned%s", k, outcome)
-	case e.Kind == backoff.Fired:
+	case t.sc.Abandon && abandoned(e, a, t.until, t.cut):
+		switch {
+		case e.Cause != nil:
+			return fmt.Sprintf("the caller cancels: attempt %d is abandoned%s", k, outcome)
+		case o == backoff.OutcomeCut:
+			return fmt.Sprintf("the deadline cut attempt %d off; abandoned%s", k, outcome)
+		}
 		return fmt.Sprintf("attempt %d timed out; abandoned%s", k, outcome)
-	case e.Kind != backoff.Ended:
+	case e.Kind != backoff.EventEnded:
 		return fmt.Sprintf("%s (attempt %d)", e.Kind, e.Attempt)
 	}
 	cutTime := ""
@@ -302,14 +304,14 @@ func (t *teller) event(e backoff.Event, a backoff.Action) string {
 		cutTime = " at " + t.until.String()
 	}
 	switch o {
-	case backoff.Succeeded:
+	case backoff.OutcomeSucceeded:
 		if late > 0 {
 			return fmt.Sprintf("attempt %d succeeded %v after its cut at %v (a success still counts)", k, late, t.until)
 		}
 		return fmt.Sprintf("attempt %d succeeded", k)
-	case backoff.Rejected:
+	case backoff.OutcomeRejected:
 		return fmt.Sprintf("attempt %d failed: %v (rejected: not retried)", k, errText(e.Err))
-	case backoff.Cut:
+	case backoff.OutcomeCut:
 		if e.Cause != nil {
 			if c := t.sc.CancelAt; c != nil && e.At > c.D() {
 				return fmt.Sprintf("attempt %d returned %q %v after the caller cancelled at %v%s",
@@ -318,7 +320,7 @@ func (t *teller) event(e backoff.Event, a backoff.Action) string {
 			return fmt.Sprintf("attempt %d returned %q as the caller cancelled%s", k, errText(e.Err), outcome)
 		}
 		return fmt.Sprintf("the deadline cut attempt %d off%s%s%s", k, cutTime, returned(late), outcome)
-	case backoff.Failed:
+	case backoff.OutcomeFailed:
 		if t.cut == backoff.ErrAttemptTimeout && e.At >= t.until {
 			return fmt.Sprintf("attempt %d timed out%s%s%s", k, cutTime, returned(late), outcome)
 		}
@@ -345,7 +347,7 @@ func errText(err error) string {
 // action says what the call does next.
 func (t *teller) action(e backoff.Event, a backoff.Action) string {
 	switch a.Kind {
-	case backoff.Start:
+	case backoff.ActionStart:
 		s := fmt.Sprintf("attempt %d starts", a.Attempt)
 		switch a.Cut {
 		case nil:
@@ -354,9 +356,9 @@ func (t *teller) action(e backoff.Event, a backoff.Action) string {
 			return fmt.Sprintf("%s, cut at %v by its timeout", s, a.Until)
 		}
 		return s + ", cut at " + cutWords(a.Until, a.Cut)
-	case backoff.Pause:
+	case backoff.ActionPause:
 		return "pause until " + a.Until.String()
-	case backoff.Finish:
+	case backoff.ActionFinish:
 		if a.Err == nil {
 			return fmt.Sprintf("the call returns the value %d", t.res.Value)
 		}
@@ -377,7 +379,7 @@ func (t *teller) reasonWords(e backoff.Event, a backoff.Action) string {
 		return "the error is not retried"
 	case be.Reason == backoff.ErrGaveUp:
 		return "GiveUp says stop"
-	case be.Reason == backoff.ErrDeadline && a.Outcome == backoff.Failed:
+	case be.Reason == backoff.ErrDeadline && a.Outcome == backoff.OutcomeFailed:
 		return fmt.Sprintf("the pause would end at %s, not before the deadline (%v)",
 			fmtNever(plus(e.At, t.pause(e))), t.sc.Deadline)
 	case be.Reason == backoff.ErrDeadline:
@@ -425,32 +427,46 @@ func bars(sc Scenario, res *Result) []bar {
 		if n := len(bs); n > 0 {
 			b := &bs[n-1]
 			switch {
-			case running && (e.Kind == backoff.Ended && e.Attempt == b.k || e.Kind == backoff.Fired && e.Attempt == b.k ||
-				e.Kind == backoff.Canceled):
+			case running && e.Kind == backoff.EventEnded && e.Attempt == b.k:
 				running = false
 				b.ended, b.end, b.outcome = true, e.At, a.Outcome
-				b.late = e.Kind == backoff.Ended && b.cut != nil && e.At > b.until
+				b.late = b.cut != nil && e.At > b.until
 				b.label = barLabel(b, e)
-				if e.Kind != backoff.Ended {
+				if sc.Abandon && abandoned(e, a, b.until, b.cut) {
 					b.ghost = ghostEnd(sc.attempt(b.k), b.start, e.At)
 					b.label += ", abandoned"
 				}
-			case !running && b.pause && (e.Kind == backoff.Fired || e.Kind == backoff.Canceled):
+			case !running && b.pause && (e.Kind == backoff.EventFired || e.Kind == backoff.EventCanceled):
 				b.pauseEnd = e.At
-				b.pauseCut = e.Kind == backoff.Canceled || a.Kind == backoff.Finish
+				b.pauseCut = e.Kind == backoff.EventCanceled || a.Kind == backoff.ActionFinish
 			}
 		}
 		switch a.Kind {
-		case backoff.Start:
+		case backoff.ActionStart:
 			bs = append(bs, bar{k: a.Attempt, start: e.At, until: a.Until, cut: a.Cut})
 			running = true
-		case backoff.Pause:
+		case backoff.ActionPause:
 			if n := len(bs); n > 0 {
 				bs[n-1].pause, bs[n-1].pauseEnd = true, a.Until
 			}
 		}
 	}
 	return bs
+}
+
+// abandoned reports whether the event e, answered with a, ended an
+// attempt (cut at until by cut) because its context was done: by the
+// caller's cancel, or at its cut. With the operation wrapped in
+// backoff.Abandon, such an attempt was abandoned, and its operation may
+// run on.
+func abandoned(e backoff.Event, a backoff.Action, until time.Duration, cut error) bool {
+	switch {
+	case e.Kind != backoff.EventEnded || e.Err == nil:
+		return false
+	case a.Outcome == backoff.OutcomeCut:
+		return true
+	}
+	return a.Outcome == backoff.OutcomeFailed && cut != nil && e.At >= until
 }
 
 // ghostEnd says until when an operation abandoned at t runs on: never
@@ -472,19 +488,19 @@ func ghostEnd(a Attempt, start, t time.Duration) time.Duration {
 
 func barLabel(b *bar, e backoff.Event) string {
 	switch b.outcome {
-	case backoff.Succeeded:
+	case backoff.OutcomeSucceeded:
 		if b.late {
 			return "succeeded late"
 		}
 		return "succeeded"
-	case backoff.Rejected:
+	case backoff.OutcomeRejected:
 		return "not retryable"
-	case backoff.Cut:
-		if e.Kind == backoff.Canceled || e.Cause != nil {
+	case backoff.OutcomeCut:
+		if e.Kind == backoff.EventCanceled || e.Cause != nil {
 			return "cancelled"
 		}
 		return "cut by the deadline"
-	case backoff.Failed:
+	case backoff.OutcomeFailed:
 		if b.cut == backoff.ErrAttemptTimeout && e.At >= b.until {
 			return "timed out"
 		}
@@ -513,11 +529,11 @@ func init() {
 }
 
 var outcomeColour = map[backoff.Outcome]string{
-	backoff.Succeeded: "#16a34a",
-	backoff.Failed:    "#f59e0b",
-	backoff.Rejected:  "#dc2626",
-	backoff.Cut:       "#64748b",
-	backoff.NoOutcome: "#60a5fa",
+	backoff.OutcomeSucceeded: "#16a34a",
+	backoff.OutcomeFailed:    "#f59e0b",
+	backoff.OutcomeRejected:  "#dc2626",
+	backoff.OutcomeCut:       "#64748b",
+	backoff.OutcomeNone:      "#60a5fa",
 }
 
 const (
@@ -639,11 +655,11 @@ func SVG(w io.Writer, sc Scenario, res *Result) error {
 	has["return"] = !res.Runaway && len(res.Steps) > 0
 	var legend []item
 	for _, it := range []item{
-		{"bar", backoff.Succeeded.String(), "succeeded"},
-		{"bar", backoff.Failed.String(), "failed (retried)"},
-		{"bar", backoff.Rejected.String(), "rejected (not retryable)"},
-		{"bar", backoff.Cut.String(), "cut by the deadline or a cancel"},
-		{"bar", backoff.NoOutcome.String(), "running"},
+		{"bar", backoff.OutcomeSucceeded.String(), "succeeded"},
+		{"bar", backoff.OutcomeFailed.String(), "failed (retried)"},
+		{"bar", backoff.OutcomeRejected.String(), "rejected (not retryable)"},
+		{"bar", backoff.OutcomeCut.String(), "cut by the deadline or a cancel"},
+		{"bar", backoff.OutcomeNone.String(), "running"},
 		{"late", "late", "returned after its cut"},
 		{"ghost", "ghost", "abandoned, runs on"},
 		{"pause", "pause", "pause"},
@@ -777,7 +793,7 @@ func SVG(w io.Writer, sc Scenario, res *Result) error {
 		switch {
 		case x1-x0 >= lw+12:
 			ink := "white"
-			if bb.outcome == backoff.Failed || bb.outcome == backoff.NoOutcome {
+			if bb.outcome == backoff.OutcomeFailed || bb.outcome == backoff.OutcomeNone {
 				ink = colourText
 			}
 			text(x0+6, mid+4, 11, "start", ink, "bold", bb.label)
@@ -825,7 +841,7 @@ func SVG(w io.Writer, sc Scenario, res *Result) error {
 		sx, sy := it.x, it.y
 		switch it.colour {
 		case "late":
-			it.colour = outcomeColour[backoff.Failed]
+			it.colour = outcomeColour[backoff.OutcomeFailed]
 		case "ghost":
 			it.colour = colourSubtle
 		case "pause":

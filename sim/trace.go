@@ -68,20 +68,20 @@ func LineOf(s Step) Line {
 	if e.Cause != nil {
 		l.Cause = e.Cause.Error()
 	}
-	if a.Outcome != backoff.NoOutcome {
+	if a.Outcome != backoff.OutcomeNone {
 		l.Outcome = a.Outcome.String()
 	}
 	switch a.Kind {
-	case backoff.Start:
+	case backoff.ActionStart:
 		l.Next = a.Attempt
 		if a.Cut != nil {
 			until := Duration(a.Until)
 			l.Until, l.Cut = &until, cutName(a.Cut)
 		}
-	case backoff.Pause:
+	case backoff.ActionPause:
 		until := Duration(a.Until)
 		l.Next, l.Until = a.Attempt, &until
-	case backoff.Finish:
+	case backoff.ActionFinish:
 		var be *backoff.Error
 		if errors.As(a.Err, &be) {
 			elapsed := Duration(be.Elapsed)

@@ -70,6 +70,8 @@ A scenario is JSON; durations are strings such as "150ms":
      {"takes": "2s", "outcome": "ok", "on_cancel": "late", "late": "20ms"}]}
   outcome:   ok, retryable, not-retryable, give-up or hang
   on_cancel: at-once (the default), late (after "late"), or ignore
+"abandon": true wraps the operation in backoff.Abandon: an attempt whose
+context is done ends then, whatever its on_cancel says.
 Attempts past the list repeat its last entry. Leave a limit out for none.
 Pauses can grow and spread: "growth": 2, "max_pause": "1s", "jitter":
 none, full, equal or decorrelated, drawn from "seed"; an attempt's

@@ -99,12 +99,12 @@ func TestDefault_showsEveryRule(t *testing.T) {
 	var timedOut, retried, paused bool
 	for _, s := range res.Steps {
 		e, a := s.Event, s.Action
-		timedOut = timedOut || a.Outcome == backoff.Failed && e.Kind == backoff.Ended && !errors.Is(e.Err, sim.ErrRetryable)
-		retried = retried || a.Outcome == backoff.Failed && errors.Is(e.Err, sim.ErrRetryable)
-		paused = paused || a.Kind == backoff.Pause
+		timedOut = timedOut || a.Outcome == backoff.OutcomeFailed && e.Kind == backoff.EventEnded && !errors.Is(e.Err, sim.ErrRetryable)
+		retried = retried || a.Outcome == backoff.OutcomeFailed && errors.Is(e.Err, sim.ErrRetryable)
+		paused = paused || a.Kind == backoff.ActionPause
 	}
 	last := res.Steps[len(res.Steps)-1].Action
-	if !timedOut || !retried || !paused || last.Outcome != backoff.Cut || !errors.Is(res.Err, backoff.ErrDeadline) {
+	if !timedOut || !retried || !paused || last.Outcome != backoff.OutcomeCut || !errors.Is(res.Err, backoff.ErrDeadline) {
 		t.Errorf("timed out %t, retried an error %t, paused %t, last attempt %v, result %v; want all",
 			timedOut, retried, paused, last.Outcome, res.Err)
 	}

@@ -106,15 +106,15 @@ type timeline struct {
 }
 
 func (t *timeline) Observe(e backoff.Event, a backoff.Action) {
-	if e.Kind == backoff.Ended || e.Kind == backoff.Canceled {
+	if e.Kind == backoff.EventEnded || e.Kind == backoff.EventCanceled {
 		outcome, cutByDeadline := t.outcome(e)
 		fmt.Fprintf(t.w, "%5v  %s%s\n", e.At, outcome, then(a, cutByDeadline))
 	}
 	switch a.Kind {
-	case backoff.Start:
+	case backoff.ActionStart:
 		t.last = a
 		fmt.Fprintf(t.w, "%5v  attempt %d starts%s\n", e.At, a.Attempt, cut(a))
-	case backoff.Pause:
+	case backoff.ActionPause:
 		// Skip the pause: its timer is armed, and Advance fires it.
 		t.clock.Advance(a.Until - e.At)
 	}
@@ -125,7 +125,7 @@ func (t *timeline) Observe(e backoff.Event, a backoff.Action) {
 func (t *timeline) outcome(e backoff.Event) (string, bool) {
 	n := t.last.Attempt
 	switch {
-	case e.Kind == backoff.Canceled:
+	case e.Kind == backoff.EventCanceled:
 		return fmt.Sprintf("the caller's context is done during attempt %d", n), false
 	case e.Err == nil:
 		return fmt.Sprintf("attempt %d succeeds", n), false
@@ -151,11 +151,11 @@ func cut(a backoff.Action) string {
 // then says what the policy decided after an attempt ended.
 func then(a backoff.Action, cutByDeadline bool) string {
 	switch a.Kind {
-	case backoff.Pause:
+	case backoff.ActionPause:
 		return fmt.Sprintf("; pause until %v", a.Until)
-	case backoff.Start:
+	case backoff.ActionStart:
 		return "; retry at once"
-	case backoff.Finish:
+	case backoff.ActionFinish:
 		var e *backoff.Error
 		if !errors.As(a.Err, &e) {
 			return ""

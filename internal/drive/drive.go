@@ -110,7 +110,7 @@ func instants(sc sim.Scenario, res *sim.Result) []time.Duration {
 	var ts []time.Duration
 	for _, s := range res.Steps {
 		ts = append(ts, s.Event.At)
-		if s.Action.Kind == backoff.Pause || s.Action.Cut != nil {
+		if s.Action.Kind == backoff.ActionPause || s.Action.Cut != nil {
 			ts = append(ts, s.Action.Until)
 		}
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mutation check: each mutant below breaks one rule in the decision core
-# (policy.go), its pause maths (pause.go) or the executor (backoff.go),
+# (execution.go), its pause maths (pause.go) or the executor (backoff.go),
 # and the property tests of ./proptest must catch every one.
 # A mutant is applied through `go test -overlay`, so no file is changed;
 # -failfast stops at the first test that catches it.
@@ -12,20 +12,20 @@ trap 'rm -rf "$work"' EXIT
 
 # file|name|sed expression applied to the file
 mutants=(
-	'policy.go|MaxTries off by one|s/x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries/x.p.MaxTries > 0 \&\& x.n > x.p.MaxTries/'
-	'policy.go|pause skipped|s/if x.pause == 0 {/if true {/'
-	'policy.go|MaxTries ignored when GiveUp is set|s/if x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries {/if x.p.GiveUp == nil \&\& x.p.MaxTries > 0 \&\& x.n >= x.p.MaxTries {/'
-	'policy.go|sleeping into the deadline|s/next >= x.p.Deadline {/next > x.p.Deadline {/'
-	'policy.go|attempt timeout ties the deadline and wins|s/x.p.Deadline <= x.until/x.p.Deadline < x.until/'
-	'policy.go|a late error is not the cut|s/x.cut != nil \&\& x.now >= x.until/x.cut != nil \&\& x.now > x.until/'
+	'execution.go|MaxTries off by one|s/p.MaxTries > 0 \&\& x.n >= p.MaxTries/p.MaxTries > 0 \&\& x.n > p.MaxTries/'
+	'execution.go|pause skipped|s/if x.pause == 0 {/if true {/'
+	'execution.go|MaxTries ignored when GiveUp is set|s/if p.MaxTries > 0 \&\& x.n >= p.MaxTries {/if p.GiveUp == nil \&\& p.MaxTries > 0 \&\& x.n >= p.MaxTries {/'
+	'execution.go|sleeping into the deadline|s/next >= p.Deadline {/next > p.Deadline {/'
+	'execution.go|attempt timeout ties the deadline and wins|s/p.Deadline <= x.until/p.Deadline < x.until/'
+	'execution.go|a late error is not the cut|s/x.cut != nil \&\& x.now >= x.until/x.cut != nil \&\& x.now > x.until/'
 	'backoff.go|the cancel is not reported with an attempt'"'"'s end|s/Err: err, Cause: causeOf(ctx)}/Err: err}/'
 	'pause.go|a delay hint is not honoured|s/return max(d, hintOf(err))/return d/'
 	'pause.go|the cap is not applied to jittered pauses|s/if p.MaxPause > 0 {/if p.MaxPause > 0 \&\& p.Jitter == NoJitter {/'
 	'pause.go|growth counted from the first failure|s/d = grown(p.Pause, p.Growth, k-1)/d = grown(p.Pause, p.Growth, k)/'
 	'budget.go|a retry spends no token|s/b.tokens -= tokenUnit/b.tokens -= 0/'
 	'budget.go|the bucket holds more than Burst|s/room := int64(b.Burst)\*tokenUnit - b.tokens/room := 2*int64(b.Burst)*tokenUnit - b.tokens/'
-	'policy.go|the budget is never asked|s/if x.p.Budget != nil \&\& !x.p.Budget.spend(x.t0.Add(x.now)) {/if false {/'
-	'backoff.go|a pause cancelled is reported as over|s/return Event{Kind: Canceled, At: now, Cause: context.Cause(ctx)}/return Event{Kind: Fired, Attempt: a.Attempt, At: now, Cause: context.Cause(ctx)}/'
+	'execution.go|the budget is never asked|s/if p.Budget != nil \&\& !p.Budget.spend(x.t0.Add(x.now)) {/if false {/'
+	'backoff.go|a pause cancelled is reported as over|s/return Event{Kind: EventCanceled, At: now, Cause: context.Cause(ctx)}/return Event{Kind: EventFired, Attempt: a.Attempt, At: now, Cause: context.Cause(ctx)}/'
 )
 
 failed=0
