@@ -78,12 +78,11 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 			return zero, err
 		}
 	}
-	var x Execution // with no p: its steps are told &p (see Execution.stepTo)
-	clk := p.Clock
-	if clk == nil {
-		clk = systemClock{}
-	}
-	var rnd randomness
+	var (
+		x   Execution // with no p: its steps are told &p (see Execution.stepTo)
+		w   = stopwatch{clk: p.Clock}
+		rnd randomness
+	)
 	if p.Jitter != NoJitter {
 		rnd.init(p.Rand)
 	}
@@ -93,15 +92,18 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	// failure, and keeps the core's time at the sum of the pauses; it
 	// reads the clock once more, for the Elapsed of a failed call.
 	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && p.Observer == nil && p.Budget == nil
-	// A first attempt with a time limit on the system clock learns when
-	// the call began from its own context (see attemptContext): a clock
-	// read fewer, which is as much as the rest of Do costs.
-	var t0 time.Time
-	if p.Clock != nil || p.Budget != nil || p.AttemptTimeout == 0 && p.Deadline == 0 {
-		t0 = start(clk, timeless)
+	// On the system clock, the context of a first attempt with a time
+	// limit reads the start (see stopwatch).
+	instants := p.AttemptTimeout > 0 || p.Deadline > 0 || p.Budget != nil
+	if p.Clock != nil || !instants || p.Budget != nil {
+		w.start(instants)
+	}
+	var e Event
+	e.Kind, e.Cause = EventBegan, causeOf(ctx) // field by field: see below
+	if p.Budget != nil {
+		e.Start = w.at(0)
 	}
 	var v T
-	e := Event{Kind: EventBegan, Start: t0, Cause: causeOf(ctx)}
 	var a Action
 	for {
 		a = Action{}
@@ -109,25 +111,40 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 		switch a.Kind {
 		case ActionStart:
 			at := e.At
-			v = attempt(ctx, &p, &t0, &e, &a, fn)
+			var err error
+			if a.Cut == nil && p.Observer == nil {
+				v, err = fn(ctx) // what attempt does then, without its defer
+			} else {
+				v, err = attempt(ctx, &p, &w, &e, &a, fn)
+			}
+			// Field by field: a composite literal is built in a temporary
+			// and copied, and that copy reads back the temporary's first
+			// byte, just written alone (a store-forwarding stall of some
+			// nanoseconds, a tenth of a call that succeeds at once).
+			e.Kind, e.Attempt, e.Err, e.Cause, e.Start, e.Rand = EventEnded, a.Attempt, err, nil, time.Time{}, 0
+			if err != nil || p.Observer != nil {
+				// The core ends a call that succeeds whatever the cause,
+				// so only an Observer wants it then.
+				e.Cause = causeOf(ctx)
+			}
 			switch {
 			case timeless:
 				e.At = at
 			case e.Err != nil || p.Observer != nil:
 				// A success needs no time: the core ends the call whenever
 				// it arrives (see Event.At), so only an Observer wants it.
-				e.At = since(clk, t0)
+				e.At = w.since()
 			}
 			e.Rand = rnd.next()
 		case ActionPause:
-			e = pause(ctx, &p, clk, t0, e, &a, timeless)
+			e = pause(ctx, &p, &w, e, &a, timeless)
 		case ActionFinish:
 			if p.Observer != nil {
 				p.Observer.Observe(e, a)
 			}
 			if a.Err != nil {
 				if timeless {
-					a.Err.(*Error).Elapsed = since(clk, t0)
+					a.Err.(*Error).Elapsed = w.since()
 				}
 				return zero, a.Err
 			}
@@ -188,12 +205,17 @@ func (r *randomness) init(src interface{ Uint64() uint64 }) {
 	}
 }
 
-// next returns a random number, or 0 if the call needs none.
+// next returns a random number, or 0 if the call needs none. (It is
+// small enough to be inlined where a call needs none.)
 func (r *randomness) next() uint64 {
-	switch {
-	case !r.on:
+	if !r.on {
 		return 0
-	case r.src != nil:
+	}
+	return r.draw()
+}
+
+func (r *randomness) draw() uint64 {
+	if r.src != nil {
 		return r.src.Uint64()
 	}
 	return r.own.Uint64()
@@ -208,51 +230,49 @@ func causeOf(ctx context.Context) error {
 }
 
 // attempt runs attempt a.Attempt on the caller's goroutine, started by
-// the event *e, and reports its end in *e (At is left to the caller).
-func attempt[T any](ctx context.Context, p *Policy, t0 *time.Time, e *Event, a *Action, fn func(context.Context) (T, error)) T {
+// the event *e, and returns what fn returned.
+func attempt[T any](ctx context.Context, p *Policy, w *stopwatch, e *Event, a *Action, fn func(context.Context) (T, error)) (T, error) {
 	actx := ctx
 	if a.Cut != nil {
 		var cancel func()
-		actx, cancel = attemptContext(ctx, p.Clock, t0, a)
+		actx, cancel = attemptContext(ctx, w, a)
 		defer cancel()
 	}
 	if p.Observer != nil {
 		p.Observer.Observe(*e, *a)
 	}
-	v, err := fn(actx)
-	*e = Event{Kind: EventEnded, Attempt: a.Attempt, Err: err, Cause: causeOf(ctx)}
-	return v
+	return fn(actx)
 }
 
 // attemptContext returns the context of an attempt that a.Cut ends at
-// a.Until. On the system clock (clk == nil) it is context.WithDeadlineCause.
-// On another clock a timer of that clock cancels it.
+// a.Until. On the system clock it is context.WithDeadlineCause; on another
+// clock a timer of that clock cancels it.
 //
-// A zero *t0 means the call's start has not been read: this is its first
-// attempt, on the system clock, starting now. The attempt's context is
-// then made with context.WithTimeoutCause, which reads the clock and
-// whose Deadline is that reading plus a.Until exactly; *t0 is set from it.
-// (If the parent's deadline comes first, the context has the parent's, and
-// *t0 is read from the clock.)
-func attemptContext(ctx context.Context, clk Clock, t0 *time.Time, a *Action) (context.Context, func()) {
-	if t0.IsZero() {
+// If the stopwatch is not begun, this is the call's first attempt, on the
+// system clock, starting now: its context is made with
+// context.WithTimeoutCause, which reads the clock and whose deadline is
+// that reading plus a.Until exactly, and the call's start is taken from
+// it. (If the parent's deadline comes first, the context has the parent's,
+// and the start is read from the clock.)
+func attemptContext(ctx context.Context, w *stopwatch, a *Action) (context.Context, func()) {
+	if !w.begun {
 		actx, cancel := context.WithTimeoutCause(ctx, a.Until, a.Cut)
 		d, _ := actx.Deadline()
 		if pd, ok := ctx.Deadline(); ok && pd.Equal(d) {
-			*t0 = systemClock{}.Now()
+			w.start(true)
 		} else {
-			*t0 = d.Add(-a.Until)
+			w.startAt(d.Add(-a.Until))
 		}
 		return actx, cancel
 	}
-	deadline := t0.Add(a.Until)
-	if clk == nil {
+	deadline := w.at(a.Until)
+	if w.clk == nil {
 		return context.WithDeadlineCause(ctx, deadline, a.Cut)
 	}
 	inner, cancel := context.WithCancelCause(ctx)
 	c := &clockContext{Context: inner, deadline: deadline, cut: a.Cut}
 	cut := a.Cut
-	t := clk.AfterFunc(deadline.Sub(clk.Now()), func() { cancel(cut) })
+	t := w.clk.AfterFunc(deadline.Sub(w.clk.Now()), func() { cancel(cut) })
 	return c, func() {
 		t.Stop()
 		cancel(context.Canceled)
@@ -288,10 +308,14 @@ func (c *clockContext) Err() error {
 // pause waits until a.Until for the pause to end, or for ctx, and reports
 // which came first. A timeless call (see Do) reports the core's own times
 // instead of reading the clock.
-func pause(ctx context.Context, p *Policy, clk Clock, t0 time.Time, e Event, a *Action, timeless bool) Event {
+func pause(ctx context.Context, p *Policy, w *stopwatch, e Event, a *Action, timeless bool) Event {
 	now := e.At
 	if !timeless {
-		now = since(clk, t0)
+		now = w.since()
+	}
+	var clk Clock = systemClock{}
+	if w.clk != nil {
+		clk = w.clk
 	}
 	t := clk.NewTimer(a.Until - now)
 	defer t.Stop()
@@ -302,12 +326,12 @@ func pause(ctx context.Context, p *Policy, clk Clock, t0 time.Time, e Event, a *
 	case <-t.Chan():
 		now = a.Until
 		if !timeless {
-			now = since(clk, t0)
+			now = w.since()
 		}
 		return Event{Kind: EventFired, Attempt: a.Attempt, At: now, Cause: causeOf(ctx)}
 	case <-ctx.Done():
 		if !timeless {
-			now = since(clk, t0)
+			now = w.since()
 		}
 		return Event{Kind: EventCanceled, At: now, Cause: context.Cause(ctx)}
 	}

@@ -34,33 +34,6 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// origin is an instant of the system clock, read once, from which start
-// measures the start of a call on the monotonic clock alone.
-var origin = systemClock{}.Now()
-
-// start returns the time a call starts on clk. On the system clock, for a
-// call that uses the time only to measure durations (timeless: see Do), it
-// reads the monotonic clock alone, about half the cost of Now: the result
-// then has a true monotonic reading but a wall time that may be off by as
-// much as the wall clock was set since the program began, so it must be
-// used only with since, never as a deadline or shown.
-func start(clk Clock, timeless bool) time.Time {
-	if _, ok := clk.(systemClock); ok && timeless {
-		return origin.Add(time.Since(origin))
-	}
-	return clk.Now()
-}
-
-// since returns the time since t0 on clk. On the system clock it reads the
-// monotonic clock only (time.Since), which costs about half of Now: the
-// executor reads the time after every attempt that fails and every pause.
-func since(clk Clock, t0 time.Time) time.Duration {
-	if _, ok := clk.(systemClock); ok {
-		return time.Since(t0)
-	}
-	return clk.Now().Sub(t0)
-}
-
 func (systemClock) NewTimer(d time.Duration) clockwork.Timer {
 	return systemTimer{time.NewTimer(d)}
 }

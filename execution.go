@@ -248,15 +248,6 @@ func (x *Execution) Step(e Event) Action {
 // the core makes, so escape analysis would move a policy that x points to
 // to the heap; one passed as a parameter stays on Do's stack.
 func (x *Execution) stepTo(p *Policy, e *Event, a *Action) {
-	from, since := x.phase, x.since
-	x.rand = e.Rand
-	x.step(p, e, a)
-	if a.Kind != ActionWait && from != idle {
-		a.Since = since // an attempt or a pause ended here
-	}
-}
-
-func (x *Execution) step(p *Policy, e *Event, a *Action) {
 	if x.phase == done {
 		return
 	}
@@ -266,47 +257,56 @@ func (x *Execution) step(p *Policy, e *Event, a *Action) {
 	if e.Cause != nil && x.cause == nil {
 		x.cause = e.Cause
 	}
+	x.rand = e.Rand
+	since := x.since // when the attempt or the pause under way began
 	switch x.phase {
 	case idle:
-		if e.Kind != EventBegan {
-			return
-		}
-		if x.cause != nil { // rule 9: ctx already done, fn is never called
+		switch {
+		case e.Kind != EventBegan:
+		case x.cause != nil: // rule 9: ctx already done, fn is never called
 			x.finish(x.cause, OutcomeNone, a)
-			return
+		default:
+			if p.Budget != nil {
+				x.t0 = e.Start
+				p.Budget.earn(e.Start)
+			}
+			x.start(p, 1, a)
 		}
-		if p.Budget != nil {
-			x.t0 = e.Start
-			p.Budget.earn(e.Start)
-		}
-		x.start(p, 1, a)
+		return
 	case running:
 		// Only the attempt's own end ends it: a cancel or a cut during it
 		// is carried out by its context, and it ends when fn returns (rule
 		// 3). Anything else is answered with ActionWait.
-		if e.Kind == EventEnded && e.Attempt == x.n {
-			x.ended(p, e.Err, a)
+		if e.Kind != EventEnded || e.Attempt != x.n {
+			return
 		}
+		x.ended(p, e.Err, a)
 	case pausing:
-		if x.cause != nil { // rule 9: cancelled during a pause: at once
+		switch {
+		case x.cause != nil: // rule 9: cancelled during a pause: at once
 			x.finish(x.cause, OutcomeNone, a)
-		} else if e.Kind == EventFired && e.Attempt == x.n {
+		case e.Kind == EventFired && e.Attempt == x.n:
 			x.start(p, x.n, a)
+		default:
+			return
 		}
 	}
+	a.Since = since // an attempt or a pause ended here
 }
 
 // start starts attempt n now. Its context is done at the earliest of its
 // attempt timeout and the call's deadline; a tie is the deadline's (rule 4).
 func (x *Execution) start(p *Policy, n int, a *Action) {
-	x.phase, x.n, x.until, x.cut, x.since = running, n, 0, nil, x.now
+	var until time.Duration
+	var cut error
 	if p.AttemptTimeout > 0 {
-		x.until, x.cut = addSat(x.now, p.AttemptTimeout), ErrAttemptTimeout
+		until, cut = addSat(x.now, p.AttemptTimeout), ErrAttemptTimeout
 	}
-	if p.Deadline > 0 && (x.cut == nil || p.Deadline <= x.until) {
-		x.until, x.cut = p.Deadline, ErrDeadline
+	if p.Deadline > 0 && (cut == nil || p.Deadline <= until) {
+		until, cut = p.Deadline, ErrDeadline
 	}
-	a.Kind, a.Attempt, a.Until, a.Cut = ActionStart, n, x.until, x.cut
+	x.phase, x.n, x.until, x.cut, x.since = running, n, until, cut, x.now
+	a.Kind, a.Attempt, a.Until, a.Cut = ActionStart, n, until, cut
 }
 
 // ended decides what attempt n's return means.

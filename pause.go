@@ -91,6 +91,9 @@ func hintOf(err error) time.Duration {
 // duration is between 0 and math.MaxInt64.
 func (p *Policy) pauseAfter(k int, prev time.Duration, r uint64, err error) time.Duration {
 	d := p.Pause
+	if d == 0 && p.Jitter != DecorrelatedJitter {
+		return hintOf(err) // no pause to grow, cap or spread
+	}
 	switch {
 	case p.Jitter == DecorrelatedJitter:
 		if prev == 0 {
@@ -160,7 +163,8 @@ func (p *Policy) validatePause(errs []error) []error {
 	return errs
 }
 
-// pauseValid is the fast path of validatePause: true if it has nothing to add.
+// pauseValid is the fast path of validatePause, but for MaxPause (see
+// Policy.valid): true if it has nothing to add.
 func (p *Policy) pauseValid() bool {
-	return p.MaxPause >= 0 && (p.Growth == 0 || p.Growth >= 1 && !math.IsInf(p.Growth, 1)) && int(p.Jitter) < len(jitterNames)
+	return (p.Growth == 0 || p.Growth >= 1 && !math.IsInf(p.Growth, 1)) && int(p.Jitter) < len(jitterNames)
 }
