@@ -82,16 +82,22 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 		x   Execution // with no p: its steps are told &p (see Execution.stepTo)
 		w   = stopwatch{clk: p.Clock}
 		rnd randomness
+		obs CallObserver // the steps' observer: nil, without an Observer
 	)
+	var id uint64 // the call's number, if it needs one
+	if p.Observer != nil {
+		id = callIDs.Add(1)
+		obs = p.Observer.Begin(ctx, Call{ID: id, Policy: p})
+	}
 	if p.Jitter != NoJitter {
-		rnd.init(p.Rand)
+		rnd.init(p.Rand, id)
 	}
 	// Without a time limit, an Observer or a Budget, no decision of the
 	// core depends on when an attempt ends: only the pauses take time it
 	// can see. Then the executor does not read the clock after each
 	// failure, and keeps the core's time at the sum of the pauses; it
 	// reads the clock once more, for the Elapsed of a failed call.
-	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && p.Observer == nil && p.Budget == nil
+	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && obs == nil && p.Budget == nil
 	// On the system clock, the context of a first attempt with a time
 	// limit reads the start (see stopwatch).
 	instants := p.AttemptTimeout > 0 || p.Deadline > 0 || p.Budget != nil
@@ -112,17 +118,17 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 		case ActionStart:
 			at := e.At
 			var err error
-			if a.Cut == nil && p.Observer == nil {
+			if a.Cut == nil && obs == nil {
 				v, err = fn(ctx) // what attempt does then, without its defer
 			} else {
-				v, err = attempt(ctx, &p, &w, &e, &a, fn)
+				v, err = attempt(ctx, obs, &w, &e, &a, fn)
 			}
 			// Field by field: a composite literal is built in a temporary
 			// and copied, and that copy reads back the temporary's first
 			// byte, just written alone (a store-forwarding stall of some
 			// nanoseconds, a tenth of a call that succeeds at once).
 			e.Kind, e.Attempt, e.Err, e.Cause, e.Start, e.Rand = EventEnded, a.Attempt, err, nil, time.Time{}, 0
-			if err != nil || p.Observer != nil {
+			if err != nil || obs != nil {
 				// The core ends a call that succeeds whatever the cause,
 				// so only an Observer wants it then.
 				e.Cause = causeOf(ctx)
@@ -130,17 +136,17 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 			switch {
 			case timeless:
 				e.At = at
-			case e.Err != nil || p.Observer != nil:
+			case e.Err != nil || obs != nil:
 				// A success needs no time: the core ends the call whenever
 				// it arrives (see Event.At), so only an Observer wants it.
 				e.At = w.since()
 			}
 			e.Rand = rnd.next()
 		case ActionPause:
-			e = pause(ctx, &p, &w, e, &a, timeless)
+			e = pause(ctx, obs, &w, e, &a, timeless)
 		case ActionFinish:
-			if p.Observer != nil {
-				p.Observer.Observe(e, a)
+			if obs != nil {
+				obs.Observe(e, a)
 			}
 			if a.Err != nil {
 				if timeless {
@@ -188,8 +194,8 @@ type randomness struct {
 }
 
 var (
-	seed  = newSeed()
-	calls atomic.Uint64 // numbers the streams of calls
+	seed    = newSeed()
+	callIDs atomic.Uint64 // numbers the calls that need a number: Call.ID, and a stream of their own
 )
 
 func newSeed() uint64 {
@@ -198,10 +204,14 @@ func newSeed() uint64 {
 	return binary.LittleEndian.Uint64(b[:])
 }
 
-func (r *randomness) init(src interface{ Uint64() uint64 }) {
+// init readies r for the call numbered id (0: not numbered yet).
+func (r *randomness) init(src interface{ Uint64() uint64 }, id uint64) {
 	r.on, r.src = true, src
 	if src == nil {
-		r.own.Seed(seed, calls.Add(1))
+		if id == 0 {
+			id = callIDs.Add(1)
+		}
+		r.own.Seed(seed, id)
 	}
 }
 
@@ -231,15 +241,15 @@ func causeOf(ctx context.Context) error {
 
 // attempt runs attempt a.Attempt on the caller's goroutine, started by
 // the event *e, and returns what fn returned.
-func attempt[T any](ctx context.Context, p *Policy, w *stopwatch, e *Event, a *Action, fn func(context.Context) (T, error)) (T, error) {
+func attempt[T any](ctx context.Context, obs CallObserver, w *stopwatch, e *Event, a *Action, fn func(context.Context) (T, error)) (T, error) {
 	actx := ctx
 	if a.Cut != nil {
 		var cancel func()
 		actx, cancel = attemptContext(ctx, w, a)
 		defer cancel()
 	}
-	if p.Observer != nil {
-		p.Observer.Observe(*e, *a)
+	if obs != nil {
+		obs.Observe(*e, *a)
 	}
 	return fn(actx)
 }
@@ -308,7 +318,7 @@ func (c *clockContext) Err() error {
 // pause waits until a.Until for the pause to end, or for ctx, and reports
 // which came first. A timeless call (see Do) reports the core's own times
 // instead of reading the clock.
-func pause(ctx context.Context, p *Policy, w *stopwatch, e Event, a *Action, timeless bool) Event {
+func pause(ctx context.Context, obs CallObserver, w *stopwatch, e Event, a *Action, timeless bool) Event {
 	now := e.At
 	if !timeless {
 		now = w.since()
@@ -319,8 +329,8 @@ func pause(ctx context.Context, p *Policy, w *stopwatch, e Event, a *Action, tim
 	}
 	t := clk.NewTimer(a.Until - now)
 	defer t.Stop()
-	if p.Observer != nil {
-		p.Observer.Observe(e, *a)
+	if obs != nil {
+		obs.Observe(e, *a)
 	}
 	select {
 	case <-t.Chan():

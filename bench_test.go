@@ -45,6 +45,8 @@ var benchSucceed = func(context.Context) (int, error) { return 1, nil }
 // soon as its timer is armed, so that pauses cost no waiting.
 type benchSkip struct{ clk *clockwork.FakeClock }
 
+func (o benchSkip) Begin(context.Context, backoff.Call) backoff.CallObserver { return o }
+
 func (o benchSkip) Observe(e backoff.Event, a backoff.Action) {
 	if a.Kind == backoff.ActionPause {
 		o.clk.Advance(a.Until - e.At)

@@ -47,6 +47,8 @@ type fcStep struct {
 // fcObserver hands every step of a call to the test, in order.
 type fcObserver chan fcStep
 
+func (o fcObserver) Begin(context.Context, backoff.Call) backoff.CallObserver { return o }
+
 func (o fcObserver) Observe(e backoff.Event, a backoff.Action) { o <- fcStep{e, a} }
 
 // fcHarness is one call of Do on a fake clock, driven step by step.

@@ -436,6 +436,8 @@ func exampleClock() *clockwork.FakeClock {
 // so the timer fires in Advance, and the executor finds it fired.
 type skipPauses struct{ clock *clockwork.FakeClock }
 
+func (s skipPauses) Begin(context.Context, backoff.Call) backoff.CallObserver { return s }
+
 func (s skipPauses) Observe(e backoff.Event, a backoff.Action) {
 	if a.Kind == backoff.ActionPause {
 		s.clock.Advance(a.Until - e.At) // e.At is now, as a time since the call began

@@ -3,6 +3,7 @@ package backoff
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -29,14 +30,17 @@ import (
 // and RetryIf retrying "busy" logs, at level Debug, with slog's text
 // handler (the time left out):
 //
-//	level=DEBUG msg="backoff: attempt started" attempt=1 at=0s until=50ms cut="backoff: attempt timed out"
-//	level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=10ms err=busy pause=100ms until=110ms
-//	level=DEBUG msg="backoff: attempt started" attempt=2 at=110ms until=160ms cut="backoff: attempt timed out"
-//	level=INFO msg="backoff: attempt failed; retrying" attempt=2 at=160ms err="context deadline exceeded" pause=100ms until=260ms
-//	level=DEBUG msg="backoff: attempt started" attempt=3 at=260ms until=310ms cut="backoff: attempt timed out"
-//	level=WARN msg="backoff: call failed" outcome=failed err=busy reason="backoff: max tries reached" last=busy attempts=3 elapsed=280ms
+//	level=DEBUG msg="backoff: attempt started" call=1 attempt=1 at=0s until=50ms cut="backoff: attempt timed out"
+//	level=INFO msg="backoff: attempt failed; retrying" call=1 attempt=1 at=10ms err=busy pause=100ms until=110ms
+//	level=DEBUG msg="backoff: attempt started" call=1 attempt=2 at=110ms until=160ms cut="backoff: attempt timed out"
+//	level=INFO msg="backoff: attempt failed; retrying" call=1 attempt=2 at=160ms err="context deadline exceeded" pause=100ms until=260ms
+//	level=DEBUG msg="backoff: attempt started" call=1 attempt=3 at=260ms until=310ms cut="backoff: attempt timed out"
+//	level=WARN msg="backoff: call failed" call=1 outcome=failed err=busy reason="backoff: max tries reached" last=busy attempts=3 elapsed=280ms
 //
-// The attributes, in this order:
+// The attributes, in this order, after call, the call's number
+// (Call.ID: the same in every record of one call, and in no record of
+// another call of the program, so it tells the records of concurrent
+// calls apart):
 //
 //   - Start: attempt, the attempt's number (from 1); at, when it starts;
 //     and, if the attempt has a time limit, until, when its time is up,
@@ -65,27 +69,29 @@ import (
 // cause with that event). That includes a call whose context was done
 // before it began, which logs that one record, with attempts=0.
 //
+// Each record is made with the caller's context (slog.Logger.LogAttrs), so
+// a handler that reads a trace or request ID from the context puts it on
+// the records of the call.
+//
 // Like [Stats], a Logger reads nothing but the steps it is told: it takes
 // every fact from the event and the action, and decides no rule itself.
-// So the steps of a call that package sim simulates, fed to Observe, log
-// as those of the same call made by [Do]. A step the core answers with
+// So the steps of a call that package sim simulates, fed to the
+// CallObserver that Begin returns, log as those of the same call made by
+// [Do]. A step the core answers with
 // Wait (a stale event, which Do never reports) changes nothing and is not
 // logged. A step may make two records: a failed attempt followed at once
 // by the next one (no pause) logs Retry, then Start.
 //
 // The zero Logger is ready to use: it logs to slog.Default() at the
-// default levels. A Logger is safe for concurrent use: Observe only reads
-// its fields, and a *slog.Logger and a *slog.LevelVar are safe for
-// concurrent use. To change a level while calls run, set it to a
-// *slog.LevelVar.
-//
-// A record whose level the logger does not enable costs a call of its
-// handler's Enabled method and allocates nothing. The records are made
-// with a background context; to tell calls apart, give each call a policy
-// whose Logger carries its own attributes (slog.Logger.With), and use
+// default levels. A Logger is safe for concurrent use: it only reads its
+// fields, and a *slog.Logger and a *slog.LevelVar are safe for concurrent
+// use. To change a level while calls run, set it to a *slog.LevelVar. Use
 // slog.Logger.WithGroup to put the attributes in a group.
 //
-//	p.Observer = backoff.Logger{Logger: log.With("request", id)}
+// A record whose level the logger does not enable costs a call of its
+// handler's Enabled method. A call allocates nothing: the state of each
+// call (its context and number) is kept in a pool, and goes back to it
+// with the call's last step.
 type Logger struct {
 	// Logger receives the records. Nil: slog.Default(), looked up at each
 	// step, so that a later slog.SetDefault takes effect.
@@ -122,82 +128,110 @@ const (
 	msgCanceled = "backoff: call canceled"
 )
 
-// Observe logs one step of a call. It is what makes a Logger an
-// [Observer]; it is not meant to be called otherwise.
-func (l Logger) Observe(e Event, a Action) {
+// Begin returns the CallObserver that logs the steps of the call c, with
+// the caller's context ctx and c.ID. It is what makes a Logger
+// an [Observer]. The CallObserver must not be used after the call's last
+// step (its ActionFinish), when it goes back to a pool for the next call.
+func (l Logger) Begin(ctx context.Context, c Call) CallObserver {
+	cl := callLogs.Get().(*callLog)
+	cl.l, cl.ctx, cl.call = l, ctx, c.ID
+	return cl
+}
+
+// callLog is the state of one call a Logger logs.
+type callLog struct {
+	l    Logger
+	ctx  context.Context
+	call uint64
+}
+
+var callLogs = sync.Pool{New: func() any { return new(callLog) }}
+
+// Observe logs one step of the call.
+func (c *callLog) Observe(e Event, a Action) {
 	if a.Kind == ActionWait {
 		return // nothing happened
 	}
+	l, ctx := &c.l, c.ctx
 	lg := l.Logger
 	if lg == nil {
 		lg = slog.Default()
 	}
-	ctx := context.Background()
+	call := slog.Uint64("call", c.call)
 	switch a.Kind {
 	case ActionStart:
 		if a.Outcome != OutcomeNone {
 			// A failed attempt, and the next one starts at once.
-			l.retry(ctx, lg, e, 0, e.At)
+			l.retry(ctx, lg, call, e, 0, e.At)
 		}
 		lv := levelOf(l.Start, slog.LevelDebug)
 		if !lg.Enabled(ctx, lv) {
 			return
 		}
-		attrs := [4]slog.Attr{slog.Int("attempt", a.Attempt), slog.Duration("at", e.At)}
-		n := 2
+		attrs := [5]slog.Attr{call, slog.Int("attempt", a.Attempt), slog.Duration("at", e.At)}
+		n := 3
 		if a.Cut != nil {
-			attrs[2], attrs[3] = slog.Duration("until", a.Until), slog.Any("cut", a.Cut)
-			n = 4
+			attrs[3], attrs[4] = slog.Duration("until", a.Until), slog.Any("cut", a.Cut)
+			n = 5
 		}
 		lg.LogAttrs(ctx, lv, msgStart, attrs[:n]...)
 	case ActionPause:
-		l.retry(ctx, lg, e, a.Until-e.At, a.Until)
+		l.retry(ctx, lg, call, e, a.Until-e.At, a.Until)
 	case ActionFinish:
-		if a.Err == nil {
-			lv := levelOf(l.Success, slog.LevelDebug)
-			if lg.Enabled(ctx, lv) {
-				lg.LogAttrs(ctx, lv, msgSuccess, slog.Int("attempts", e.Attempt), slog.Duration("elapsed", e.At))
-			}
-			return
-		}
-		msg, lv := msgFailure, levelOf(l.Failure, slog.LevelWarn)
-		if e.Cause != nil {
-			msg, lv = msgCanceled, levelOf(l.Canceled, slog.LevelInfo)
-		}
-		if !lg.Enabled(ctx, lv) {
-			return
-		}
-		var attrs [6]slog.Attr
-		n := 0
-		if a.Outcome != OutcomeNone {
-			attrs[0], attrs[1] = slog.String("outcome", a.Outcome.String()), slog.Any("err", e.Err)
-			n = 2
-		}
-		x, ok := a.Err.(*Error)
-		if !ok { // not from this package's core: log it as it is
-			attrs[n] = slog.Any("err", a.Err)
-			lg.LogAttrs(ctx, lv, msg, attrs[:n+1]...)
-			return
-		}
-		attrs[n] = slog.Any("reason", x.Reason)
-		n++
-		if x.Last != nil {
-			attrs[n] = slog.Any("last", x.Last)
-			n++
-		}
-		attrs[n], attrs[n+1] = slog.Int("attempts", x.Attempts), slog.Duration("elapsed", x.Elapsed)
-		lg.LogAttrs(ctx, lv, msg, attrs[:n+2]...)
+		l.finish(ctx, lg, call, e, a)
+		*c = callLog{} // drop what it refers to
+		callLogs.Put(c)
 	}
+}
+
+// finish logs the record of the end of a call: the step e, a.
+func (l *Logger) finish(ctx context.Context, lg *slog.Logger, call slog.Attr, e Event, a Action) {
+	if a.Err == nil {
+		lv := levelOf(l.Success, slog.LevelDebug)
+		if lg.Enabled(ctx, lv) {
+			lg.LogAttrs(ctx, lv, msgSuccess, call, slog.Int("attempts", e.Attempt), slog.Duration("elapsed", e.At))
+		}
+		return
+	}
+	msg, lv := msgFailure, levelOf(l.Failure, slog.LevelWarn)
+	if e.Cause != nil {
+		msg, lv = msgCanceled, levelOf(l.Canceled, slog.LevelInfo)
+	}
+	if !lg.Enabled(ctx, lv) {
+		return
+	}
+	var attrs [7]slog.Attr
+	attrs[0] = call
+	n := 1
+	if a.Outcome != OutcomeNone {
+		attrs[1], attrs[2] = slog.String("outcome", a.Outcome.String()), slog.Any("err", e.Err)
+		n = 3
+	}
+	x, ok := a.Err.(*Error)
+	if !ok { // not from this package's core: log it as it is
+		attrs[n] = slog.Any("err", a.Err)
+		lg.LogAttrs(ctx, lv, msg, attrs[:n+1]...)
+		return
+	}
+	attrs[n] = slog.Any("reason", x.Reason)
+	n++
+	if x.Last != nil {
+		attrs[n] = slog.Any("last", x.Last)
+		n++
+	}
+	attrs[n], attrs[n+1] = slog.Int("attempts", x.Attempts), slog.Duration("elapsed", x.Elapsed)
+	lg.LogAttrs(ctx, lv, msg, attrs[:n+2]...)
 }
 
 // retry logs the Retry record of the attempt e ended, which a pause of
 // length pause, ending at until, follows.
-func (l Logger) retry(ctx context.Context, lg *slog.Logger, e Event, pause, until time.Duration) {
+func (l *Logger) retry(ctx context.Context, lg *slog.Logger, call slog.Attr, e Event, pause, until time.Duration) {
 	lv := levelOf(l.Retry, slog.LevelInfo)
 	if !lg.Enabled(ctx, lv) {
 		return
 	}
 	lg.LogAttrs(ctx, lv, msgRetry,
+		call,
 		slog.Int("attempt", e.Attempt),
 		slog.Duration("at", e.At),
 		slog.Any("err", e.Err),

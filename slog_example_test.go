@@ -14,7 +14,8 @@ import (
 // A Logger logs the steps of each call with log/slog. Here it writes with
 // slog's text handler to stdout, at level Debug to show every record
 // (slog's usual minimum, Info, would show only the retries and the
-// failure), with the time left out so that the output is the same every
+// failure), with the time and the call's number (call=, different for
+// every call of the program) left out so that the output is the same every
 // run. Calls that fail are logged as errors rather than warnings.
 //
 // Every time in a record is a duration since the call began: at, when the
@@ -24,8 +25,8 @@ func ExampleLogger() {
 	h := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{} // leave the time out
+			if (a.Key == slog.TimeKey || a.Key == "call") && len(groups) == 0 {
+				return slog.Attr{} // leave the time and the call's number out
 			}
 			return a
 		},
@@ -44,11 +45,8 @@ func ExampleLogger() {
 		RetryIf:        backoff.On(errBusy),
 		// Production code leaves Clock nil and sets Observer: logger. The
 		// fake clock here skips each pause at once (see skipPauses).
-		Clock: clock,
-		Observer: backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
-			logger.Observe(e, a)
-			skipPauses{clock}.Observe(e, a)
-		}),
+		Clock:    clock,
+		Observer: backoff.MultiObserver(logger, skipPauses{clock}),
 	}
 	ctx := context.Background()
 

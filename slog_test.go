@@ -32,8 +32,8 @@ func textLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{}
+			if (a.Key == slog.TimeKey || a.Key == "call") && len(groups) == 0 {
+				return slog.Attr{} // TestLogger_call checks the call's number
 			}
 			return a
 		},
@@ -313,8 +313,9 @@ func TestLogger_levels(t *testing.T) {
 			l := tc.l
 			l.Logger = textLogger(&out, tc.min)
 			retryLevel.Set(tc.retry)
+			co := l.Begin(context.Background(), backoff.Call{ID: 1})
 			for i := range actions {
-				l.Observe(events[i], actions[i])
+				co.Observe(events[i], actions[i])
 			}
 			wantLines(t, out.String(), tc.want...)
 		})
@@ -323,9 +324,9 @@ func TestLogger_levels(t *testing.T) {
 	// Success and Canceled.
 	var out bytes.Buffer
 	l := backoff.Logger{Logger: textLogger(&out, slog.LevelDebug), Success: slog.LevelWarn, Canceled: slog.LevelError}
-	l.Observe(backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 2},
+	l.Begin(context.Background(), backoff.Call{ID: 1}).Observe(backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 2},
 		backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeSucceeded, Since: time.Second / 2})
-	l.Observe(backoff.Event{Kind: backoff.EventCanceled, At: time.Second, Cause: context.Canceled},
+	l.Begin(context.Background(), backoff.Call{ID: 2}).Observe(backoff.Event{Kind: backoff.EventCanceled, At: time.Second, Cause: context.Canceled},
 		backoff.Action{Kind: backoff.ActionFinish, Err: &backoff.Error{Reason: context.Canceled, Attempts: 2, Elapsed: time.Second}})
 	wantLines(t, out.String(),
 		`level=WARN msg="backoff: call succeeded" attempts=2 elapsed=1s`,
@@ -346,10 +347,11 @@ func TestLogger_default(t *testing.T) {
 	var l backoff.Logger
 	e := backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 1, Err: errLogBusy}
 	a := backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 3 * time.Second, Outcome: backoff.OutcomeFailed}
+	co := l.Begin(context.Background(), backoff.Call{ID: 1})
 	slog.SetDefault(textLogger(&before, slog.LevelDebug))
-	l.Observe(e, a)
+	co.Observe(e, a)
 	slog.SetDefault(textLogger(&after, slog.LevelDebug))
-	l.Observe(e, a)
+	co.Observe(e, a)
 	const want = `level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=1s err=busy pause=2s until=3s`
 	wantLines(t, before.String(), want)
 	wantLines(t, after.String(), want)
@@ -360,9 +362,10 @@ func TestLogger_default(t *testing.T) {
 func TestLogger_wait(t *testing.T) {
 	var out bytes.Buffer
 	l := backoff.Logger{Logger: textLogger(&out, slog.LevelDebug)}
-	l.Observe(backoff.Event{Kind: backoff.EventFired, At: time.Second, Attempt: 7}, backoff.Action{})
-	l.Observe(backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 7, Err: errLogBusy}, backoff.Action{})
-	l.Observe(backoff.Event{Kind: backoff.EventCanceled, At: time.Second, Cause: context.Canceled}, backoff.Action{})
+	co := l.Begin(context.Background(), backoff.Call{ID: 1})
+	co.Observe(backoff.Event{Kind: backoff.EventFired, At: time.Second, Attempt: 7}, backoff.Action{})
+	co.Observe(backoff.Event{Kind: backoff.EventEnded, At: time.Second, Attempt: 7, Err: errLogBusy}, backoff.Action{})
+	co.Observe(backoff.Event{Kind: backoff.EventCanceled, At: time.Second, Cause: context.Canceled}, backoff.Action{})
 	wantLines(t, out.String())
 }
 
@@ -377,7 +380,7 @@ func TestLogger_allocs(t *testing.T) {
 	wantObserveAllocFree(t, o)
 	canceled := backoff.Event{Kind: backoff.EventCanceled, At: ms, Cause: context.Canceled}
 	gone := backoff.Action{Kind: backoff.ActionFinish, Err: &backoff.Error{Reason: context.Canceled, Elapsed: ms}}
-	if a := testing.AllocsPerRun(100, func() { o.Observe(canceled, gone) }); a != 0 {
+	if a := testing.AllocsPerRun(100, func() { o.Begin(context.Background(), backoff.Call{ID: 1}).Observe(canceled, gone) }); a != 0 {
 		t.Errorf("canceled: Observe allocates %v times per call, want 0", a)
 	}
 

@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 )
@@ -161,8 +162,12 @@ type StatsSnapshot struct {
 	PauseTime time.Duration
 }
 
-// Observe counts one step of a call. It is what makes a *Stats an
-// [Observer]; it is not meant to be called otherwise.
+// Begin returns s itself, which counts the steps of every call: it is
+// what makes a *Stats an [Observer].
+func (s *Stats) Begin(context.Context, Call) CallObserver { return s }
+
+// Observe counts one step of a call. It is what makes a *Stats a
+// [CallObserver]; it is not meant to be called otherwise.
 func (s *Stats) Observe(e Event, a Action) {
 	// Every pair of counters that a snapshot compares is written here in
 	// the order a call moves them, and read in Snapshot in the opposite

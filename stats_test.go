@@ -470,7 +470,7 @@ func TestStats_concurrentObserve(t *testing.T) {
 	})
 	for range goroutines {
 		wg.Go(func() {
-			var o backoff.Observer = &stats
+			var o backoff.CallObserver = &stats
 			for range calls {
 				for i := range actions {
 					o.Observe(events[i], actions[i])
@@ -521,7 +521,7 @@ func TestStats_wait(t *testing.T) {
 
 func BenchmarkStats_Observe(b *testing.B) {
 	var stats backoff.Stats
-	var o backoff.Observer = &stats
+	var o backoff.CallObserver = &stats
 	e := backoff.Event{Kind: backoff.EventEnded, At: time.Millisecond, Attempt: 1, Err: errStatsRetry}
 	a := backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 2 * time.Millisecond, Outcome: backoff.OutcomeFailed}
 	b.Run("serial", func(b *testing.B) {
@@ -572,7 +572,8 @@ func concurrently(t *testing.T, p backoff.Policy, goroutines, calls int, err err
 	other.Wait()
 }
 
-// wantObserveAllocFree requires o.Observe to allocate nothing for any step
+// wantObserveAllocFree requires o to allocate nothing for a call (Begin)
+// and any step
 // of calls that pause and succeed, retry at once, time out and reach the
 // deadline, fail for good, or abandon an attempt.
 func wantObserveAllocFree(t *testing.T, o backoff.Observer) {
@@ -594,8 +595,9 @@ func wantObserveAllocFree(t *testing.T, o backoff.Observer) {
 	} {
 		actions, events := recordSteps(t, tc.p, tc.fn)
 		if a := testing.AllocsPerRun(100, func() {
+			co := o.Begin(context.Background(), backoff.Call{ID: 1, Policy: tc.p})
 			for i := range actions {
-				o.Observe(events[i], actions[i])
+				co.Observe(events[i], actions[i])
 			}
 		}); a != 0 {
 			t.Errorf("%s: Observe allocates %v times per call, want 0", tc.name, a)

@@ -1,6 +1,7 @@
 package backoffhttp_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -23,6 +24,8 @@ type recorder struct {
 	mu    sync.Mutex
 	steps []step
 }
+
+func (r *recorder) Begin(context.Context, backoff.Call) backoff.CallObserver { return r }
 
 func (r *recorder) Observe(e backoff.Event, a backoff.Action) {
 	r.mu.Lock()

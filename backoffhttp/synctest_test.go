@@ -156,14 +156,7 @@ func roundTrip(t *testing.T, f *fake, p backoff.Policy) (*http.Response, *record
 func roundTripReq(t *testing.T, f *fake, p backoff.Policy, req *http.Request) (*http.Response, *recorder, time.Duration, error) {
 	t.Helper()
 	rec := &recorder{}
-	if next := p.Observer; next != nil { // the test's own, told after rec
-		p.Observer = backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
-			rec.Observe(e, a)
-			next.Observe(e, a)
-		})
-	} else {
-		p.Observer = rec
-	}
+	p.Observer = backoff.MultiObserver(rec, p.Observer) // the test's own, if any, told after rec
 	tr := &backoffhttp.Transport{Base: f, Policy: p}
 	resp, err := tr.RoundTrip(req)
 	return resp, rec, f.now().Sub(f.t0), err

@@ -241,8 +241,9 @@ type call struct {
 	req      *http.Request
 	base     http.RoundTripper
 	classify func(*http.Response, error) bool
-	clock    backoff.Clock    // nil: the system clock
-	observer backoff.Observer // the policy's own, or nil
+	clock    backoff.Clock        // nil: the system clock
+	observer backoff.Observer     // the policy's own, or nil
+	steps    backoff.CallObserver // what observer.Begin returned for this call
 
 	cut       error          // what ends the running attempt (its Start action's Cut)
 	sent      bool           // req.Body has been given to base
@@ -251,14 +252,25 @@ type call struct {
 	heldErr   *StatusError   // what that attempt returned for it
 }
 
+// Begin begins the call for the policy's observer, which is told its
+// steps too: the call is its own observer, to learn the limit that cuts
+// each attempt.
+func (c *call) Begin(ctx context.Context, bc backoff.Call) backoff.CallObserver {
+	if c.observer != nil {
+		bc.Policy.Observer = c.observer
+		c.steps = c.observer.Begin(ctx, bc)
+	}
+	return c
+}
+
 // Observe records the limit that cuts each attempt, then tells the
 // policy's observer.
 func (c *call) Observe(e backoff.Event, a backoff.Action) {
 	if a.Kind == backoff.ActionStart {
 		c.cut = a.Cut
 	}
-	if c.observer != nil {
-		c.observer.Observe(e, a)
+	if c.steps != nil {
+		c.steps.Observe(e, a)
 	}
 }
 

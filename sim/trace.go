@@ -3,6 +3,7 @@ package sim
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -272,6 +273,9 @@ type Recorder struct {
 	mu    sync.Mutex
 	steps []Step
 }
+
+// Begin returns r, which records the steps of the call.
+func (r *Recorder) Begin(context.Context, backoff.Call) backoff.CallObserver { return r }
 
 // Observe records a step.
 func (r *Recorder) Observe(e backoff.Event, a backoff.Action) {

@@ -105,6 +105,8 @@ type timeline struct {
 	last  backoff.Action // the latest Start
 }
 
+func (t *timeline) Begin(context.Context, backoff.Call) backoff.CallObserver { return t }
+
 func (t *timeline) Observe(e backoff.Event, a backoff.Action) {
 	if e.Kind == backoff.EventEnded || e.Kind == backoff.EventCanceled {
 		outcome, cutByDeadline := t.outcome(e)
