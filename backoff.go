@@ -40,6 +40,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
+	"errors"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -52,7 +53,10 @@ import (
 // attempt's time is up: its Deadline is that instant on the policy's clock,
 // its Err is then context.DeadlineExceeded, and context.Cause of it is
 // ErrAttemptTimeout or ErrDeadline. If ctx is done before an attempt, fn is
-// not called again; if it is done during a pause, Do returns at once.
+// not called again; if it is done during a pause, Do returns at once; and
+// a pause that would reach ctx's deadline is not taken: Do returns at once
+// (the Reason is then context.DeadlineExceeded), as it does for a pause
+// that would reach Policy.Deadline.
 //
 // fn runs on the caller's goroutine, and an attempt ends when fn returns
 // (wrap fn with [Abandon] to stop waiting for it when its time is up). A
@@ -92,22 +96,30 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 	if p.Jitter != NoJitter {
 		rnd.init(p.Rand, id)
 	}
-	// Without a time limit, an Observer or a Budget, no decision of the
-	// core depends on when an attempt ends: only the pauses take time it
-	// can see. Then the executor does not read the clock after each
-	// failure, and keeps the core's time at the sum of the pauses; it
-	// reads the clock once more, for the Elapsed of a failed call.
-	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && obs == nil && p.Budget == nil
+	// Without a time limit (the policy's or the caller's), an Observer or
+	// a Budget, no decision of the core depends on when an attempt ends:
+	// only the pauses take time it can see. Then the executor does not
+	// read the clock after each failure, and keeps the core's time at the
+	// sum of the pauses; it reads the clock once more, for the Elapsed of
+	// a failed call.
+	deadline, hasDeadline := ctx.Deadline()
+	timeless := p.AttemptTimeout == 0 && p.Deadline == 0 && obs == nil && p.Budget == nil && !hasDeadline
 	// On the system clock, the context of a first attempt with a time
-	// limit reads the start (see stopwatch).
+	// limit reads the start (see stopwatch), unless the Began event needs
+	// it first.
 	instants := p.AttemptTimeout > 0 || p.Deadline > 0 || p.Budget != nil
-	if p.Clock != nil || !instants || p.Budget != nil {
+	if p.Clock != nil || !instants || p.Budget != nil || hasDeadline {
 		w.start(instants)
 	}
 	var e Event
 	e.Kind, e.Cause = EventBegan, causeOf(ctx) // field by field: see below
 	if p.Budget != nil {
 		e.Start = w.at(0)
+	}
+	if hasDeadline {
+		// A deadline of another clock (a fake clock's call under a real
+		// context's deadline, say) that has passed on this one is none.
+		e.CallerDeadline = max(w.until(deadline), 0)
 	}
 	var v T
 	var a Action
@@ -280,7 +292,7 @@ func attemptContext(ctx context.Context, w *stopwatch, a *Action) (context.Conte
 		return context.WithDeadlineCause(ctx, deadline, a.Cut)
 	}
 	inner, cancel := context.WithCancelCause(ctx)
-	c := &clockContext{Context: inner, deadline: deadline, cut: a.Cut}
+	c := &clockContext{Context: inner, deadline: deadline}
 	cut := a.Cut
 	t := w.clk.AfterFunc(deadline.Sub(w.clk.Now()), func() { cancel(cut) })
 	return c, func() {
@@ -297,7 +309,6 @@ func attemptContext(ctx context.Context, w *stopwatch, a *Action) (context.Conte
 type clockContext struct {
 	context.Context           // cancelled by the clock's timer, with cause cut
 	deadline        time.Time // when the timer fires
-	cut             error     // ErrAttemptTimeout or ErrDeadline
 }
 
 func (c *clockContext) Deadline() (time.Time, bool) {
@@ -309,7 +320,9 @@ func (c *clockContext) Deadline() (time.Time, bool) {
 
 func (c *clockContext) Err() error {
 	err := c.Context.Err()
-	if err == context.Canceled && context.Cause(c.Context) == c.cut {
+	if err == context.Canceled && errors.Is(context.Cause(c.Context), context.DeadlineExceeded) {
+		// Cut by its own timer (ErrAttemptTimeout and ErrDeadline match
+		// DeadlineExceeded), or by the deadline of the caller's context.
 		return context.DeadlineExceeded
 	}
 	return err

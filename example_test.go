@@ -374,7 +374,7 @@ func Example_growthAndJitter() {
 	// after attempt 3: pause 357ms
 	// after attempt 4: pause 719ms
 	// after attempt 5: pause 617ms
-	// backoff: max tries reached after 6 attempts in 1.942774654s: busy
+	// backoff: max tries reached after 6 attempts in 1.94s: busy
 }
 
 // A server that says when to come back: the error carries a delay hint
@@ -400,7 +400,7 @@ func ExampleRetryAfter() {
 	// Output:
 	// 0s: attempt 1
 	// 2s: attempt 2
-	// backoff: deadline exceeded after 2 attempts in 2s: rate limited
+	// backoff: deadline exceeded: the next pause (1m0s) would pass the policy's deadline (5s), after 2 attempts in 2s: rate limited
 }
 
 // A retry budget shared by many calls: while a dependency is down, 20

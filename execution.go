@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"context"
 	"math"
 	"strconv"
 	"time"
@@ -61,6 +62,11 @@ type Event struct {
 	// Start is when the call began, on the policy's clock (EventBegan
 	// only). The core uses it only to tell the policy's Budget the time.
 	Start time.Time
+	// CallerDeadline is the deadline of the caller's context, as a time
+	// since the call began on the policy's clock (EventBegan only); 0: it
+	// has none. A pause that would reach it ends the call at once, as one
+	// that would reach Policy.Deadline does (rules 5 and 9).
+	CallerDeadline time.Duration
 	// Rand is a uniformly random number, from which the core jitters the
 	// pause that the failure of the attempt an EventEnded reports leads
 	// to (only with a Jitter; else it is ignored).
@@ -167,8 +173,9 @@ func name(names []string, i int, typ string) string {
 //
 // A driver makes one with [NewExecution] for each call, and then:
 //
-//  1. Tells it EventBegan, with At 0, Start the time on its clock, and
-//     Cause if the caller's context is already done.
+//  1. Tells it EventBegan, with At 0, Start the time on its clock, the
+//     caller's deadline in CallerDeadline if it has one, and Cause if the
+//     caller's context is already done.
 //  2. On ActionStart, starts attempt Action.Attempt at once. If Action.Cut
 //     is not nil, the attempt's context is done at Action.Until (a time
 //     since the call began) with cause Action.Cut. When the attempt
@@ -204,6 +211,7 @@ type Execution struct {
 	pause time.Duration // the latest pause (for DecorrelatedJitter)
 	rand  uint64        // the Rand of the event being handled
 	t0    time.Time     // when the call began on the policy's clock (with a Budget)
+	dl    time.Duration // the caller's deadline (0: none)
 }
 
 // phase is where an Execution is in a call.
@@ -264,12 +272,13 @@ func (x *Execution) stepTo(p *Policy, e *Event, a *Action) {
 		switch {
 		case e.Kind != EventBegan:
 		case x.cause != nil: // rule 9: ctx already done, fn is never called
-			x.finish(x.cause, OutcomeNone, a)
+			x.finish(x.cause, OutcomeNone, ending{caller: true}, a)
 		default:
 			if p.Budget != nil {
 				x.t0 = e.Start
 				p.Budget.earn(e.Start)
 			}
+			x.dl = max(e.CallerDeadline, 0)
 			x.start(p, 1, a)
 		}
 		return
@@ -284,7 +293,7 @@ func (x *Execution) stepTo(p *Policy, e *Event, a *Action) {
 	case pausing:
 		switch {
 		case x.cause != nil: // rule 9: cancelled during a pause: at once
-			x.finish(x.cause, OutcomeNone, a)
+			x.finish(x.cause, OutcomeNone, ending{caller: true}, a)
 		case e.Kind == EventFired && e.Attempt == x.n:
 			x.start(p, x.n, a)
 		default:
@@ -316,14 +325,14 @@ func (x *Execution) ended(p *Policy, err error, a *Action) {
 		x.phase = done
 		a.Kind, a.Outcome = ActionFinish, OutcomeSucceeded // rule 1: from any attempt, even late
 	case x.cause != nil:
-		x.finish(x.cause, OutcomeCut, a) // rule 9: the error only echoes the cancel
+		x.finish(x.cause, OutcomeCut, ending{caller: true}, a) // rule 9: the error only echoes the cancel
 	case x.cut != nil && x.now >= x.until:
 		// Rule 3: an error at or after the attempt's time is up is the cut.
 		// A deadline cut ends the call and keeps Last (rule 4).
 		x.failed(p, x.cut, a)
 	case p.RetryIf == nil || !p.RetryIf(err):
 		x.last = err
-		x.finish(ErrNotRetryable, OutcomeRejected, a) // rule 7
+		x.finish(ErrNotRetryable, OutcomeRejected, ending{}, a) // rule 7
 	default:
 		x.failed(p, err, a)
 	}
@@ -333,28 +342,36 @@ func (x *Execution) ended(p *Policy, err error, a *Action) {
 // RetryIf retries, ErrAttemptTimeout, or ErrDeadline.
 func (x *Execution) failed(p *Policy, err error, a *Action) {
 	if err == ErrDeadline {
-		x.finish(ErrDeadline, OutcomeCut, a) // rule 4; Last is the previous failure
+		x.finish(ErrDeadline, OutcomeCut, ending{limit: p.Deadline}, a) // rule 4; Last is the previous failure
 		return
 	}
 	x.last = err
 	// Rule 8: MaxTries, then GiveUp, then the pause: unless it reaches
 	// the deadline (rule 5) or the Budget refuses the retry.
 	if p.MaxTries > 0 && x.n >= p.MaxTries {
-		x.finish(ErrMaxTries, OutcomeFailed, a)
+		x.finish(ErrMaxTries, OutcomeFailed, ending{}, a)
 		return
 	}
 	if p.GiveUp != nil && p.GiveUp(err) {
-		x.finish(ErrGaveUp, OutcomeFailed, a)
+		x.finish(ErrGaveUp, OutcomeFailed, ending{}, a)
 		return
 	}
 	x.pause = p.pauseAfter(x.n, x.pause, x.rand, err)
 	next := addSat(x.now, x.pause)
-	if p.Deadline > 0 && next >= p.Deadline {
-		x.finish(ErrDeadline, OutcomeFailed, a) // rule 5: no sleeping into the deadline
+	// Rules 5 and 9: no sleeping into the deadline, the policy's or the
+	// caller's, whichever comes first.
+	switch {
+	case p.Deadline > 0 && next >= p.Deadline && (x.dl == 0 || p.Deadline <= x.dl):
+		x.finish(ErrDeadline, OutcomeFailed, ending{limit: p.Deadline, pause: x.pause}, a)
+		return
+	case x.dl > 0 && next >= x.dl:
+		// The caller's context will end with DeadlineExceeded (its own
+		// cause, if it has one, is not known before then).
+		x.finish(context.DeadlineExceeded, OutcomeFailed, ending{limit: x.dl, pause: x.pause, caller: true}, a)
 		return
 	}
 	if p.Budget != nil && !p.Budget.spend(x.t0.Add(x.now)) {
-		x.finish(ErrBudgetExhausted, OutcomeFailed, a)
+		x.finish(ErrBudgetExhausted, OutcomeFailed, ending{}, a)
 		return
 	}
 	a.Outcome = OutcomeFailed
@@ -367,15 +384,16 @@ func (x *Execution) failed(p *Policy, err error, a *Action) {
 }
 
 // finish ends the call without success; o is what the event's attempt
-// came to, if it ended one.
-func (x *Execution) finish(reason error, o Outcome, a *Action) {
+// came to, if it ended one, and end says what ended the call, for the
+// error's message.
+func (x *Execution) finish(reason error, o Outcome, end ending, a *Action) {
 	attempts := x.n
 	if x.phase == pausing {
 		attempts-- // the attempt the pause led to never started
 	}
 	x.phase = done
 	a.Kind, a.Outcome = ActionFinish, o
-	a.Err = &Error{Reason: reason, Last: x.last, Attempts: attempts, Elapsed: x.now}
+	a.Err = &Error{Reason: reason, Last: x.last, Attempts: attempts, Elapsed: x.now, end: end}
 }
 
 // addSat returns a+b for non-negative durations, saturating instead of

@@ -119,51 +119,6 @@ func TestOn(t *testing.T) {
 	}
 }
 
-func TestError(t *testing.T) {
-	e := &backoff.Error{Reason: backoff.ErrMaxTries, Last: &fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}, Attempts: 3, Elapsed: 1500 * time.Millisecond}
-	wrapped := error(e)
-	if want := "backoff: max tries reached after 3 attempts in 1.5s: open x: file does not exist"; e.Error() != want {
-		t.Errorf("Error() = %q, want %q", e.Error(), want)
-	}
-	if !errors.Is(wrapped, backoff.ErrMaxTries) || !errors.Is(wrapped, fs.ErrNotExist) {
-		t.Error("errors.Is must reach Reason and Last")
-	}
-	if _, ok := errors.AsType[*fs.PathError](wrapped); !ok {
-		t.Error("errors.As must reach Last")
-	}
-	if errors.Unwrap(wrapped) != nil {
-		t.Error("errors.Unwrap of an Unwrap() []error is nil")
-	}
-	for _, tc := range []struct {
-		e    *backoff.Error
-		want string
-	}{
-		{&backoff.Error{Reason: context.Canceled, Attempts: 1}, "backoff: context canceled after 1 attempt in 0s"},
-		{&backoff.Error{Reason: backoff.ErrDeadline, Last: backoff.ErrAttemptTimeout, Attempts: 2, Elapsed: time.Second}, "backoff: deadline exceeded after 2 attempts in 1s: attempt timed out"},
-	} {
-		if tc.e.Error() != tc.want {
-			t.Errorf("Error() = %q, want %q", tc.e.Error(), tc.want)
-		}
-	}
-	if got := (&backoff.Error{Reason: context.Canceled}).Unwrap(); len(got) != 1 || got[0] != context.Canceled {
-		t.Errorf("Unwrap without Last = %v", got)
-	}
-}
-
-func TestErrTimeouts(t *testing.T) {
-	for _, err := range []error{backoff.ErrAttemptTimeout, backoff.ErrDeadline} {
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("%v does not match context.DeadlineExceeded", err)
-		}
-		if te, ok := err.(interface{ Timeout() bool }); !ok || !te.Timeout() {
-			t.Errorf("%v is not a Timeout() error", err)
-		}
-	}
-	if errors.Is(backoff.ErrAttemptTimeout, backoff.ErrDeadline) || errors.Is(backoff.ErrDeadline, backoff.ErrAttemptTimeout) {
-		t.Error("ErrAttemptTimeout and ErrDeadline must be told apart")
-	}
-}
-
 // The pure core, driven by hand: each case is a list of (event, action).
 
 type stepCase struct {

@@ -489,6 +489,55 @@ func TestRule9_parentContext(t *testing.T) {
 	})
 }
 
+// Rule 9 with the caller's deadline: a pause that would reach it ends the
+// call at once, as rule 5 does for the policy's Deadline; whichever
+// deadline comes first decides.
+func TestRule9_callerDeadline(t *testing.T) {
+	withDeadline := func(t *testing.T, d time.Duration) context.Context {
+		ctx, cancel := context.WithTimeout(t.Context(), d)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	for _, tc := range []struct {
+		name  string
+		pause time.Duration
+	}{{"the pause ends exactly at it", 100 * ms}, {"the pause ends after it", 150 * ms}} {
+		t.Run(tc.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				o := newOp(step{d: 200 * ms, err: errRetry})
+				r := do(withDeadline(t, 300*ms), backoff.Policy{Pause: tc.pause, RetryIf: backoff.AnyError}, o)
+				r.wantErr(t, context.DeadlineExceeded, errRetry, 1, 200*ms) // at once, not at 300ms
+			})
+		})
+	}
+	t.Run("a pause that ends just before it is taken", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			o := newOp(step{d: 200 * ms, err: errRetry})
+			r := do(withDeadline(t, 300*ms), backoff.Policy{Pause: 99 * ms, RetryIf: backoff.AnyError}, o)
+			// Attempt 2 starts at 299ms, and the caller's deadline cuts it.
+			r.wantErr(t, context.DeadlineExceeded, errRetry, 2, 300*ms)
+			o.wantStarts(t, 0, 299*ms)
+		})
+	})
+	t.Run("a delay hint that would reach it", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			hinted := backoff.RetryAfter(errRetry, time.Hour)
+			o := newOp(step{d: 10 * ms, err: hinted})
+			r := do(withDeadline(t, time.Minute), backoff.Policy{Pause: ms, RetryIf: backoff.AnyError}, o)
+			r.wantErr(t, context.DeadlineExceeded, hinted, 1, 10*ms)
+		})
+	})
+	t.Run("the earlier of the two deadlines decides", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			o := newOp(step{d: 200 * ms, err: errRetry})
+			r := do(withDeadline(t, 300*ms), backoff.Policy{Deadline: 250 * ms, Pause: 100 * ms, RetryIf: backoff.AnyError}, o)
+			r.wantErr(t, backoff.ErrDeadline, errRetry, 1, 200*ms)
+			r = do(withDeadline(t, 250*ms), backoff.Policy{Deadline: 300 * ms, Pause: 100 * ms, RetryIf: backoff.AnyError}, newOp(step{d: 200 * ms, err: errRetry}))
+			r.wantErr(t, context.DeadlineExceeded, errRetry, 1, 200*ms)
+		})
+	})
+}
+
 func TestRule10_perCallState(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		p := backoff.Policy{Deadline: 600 * ms, MaxTries: 2, Pause: 100 * ms, RetryIf: backoff.AnyError}

@@ -62,3 +62,12 @@ func (w *stopwatch) since() time.Duration {
 // at returns the instant of the clock d after the call began. The call
 // must have been started with instants.
 func (w *stopwatch) at(d time.Duration) time.Time { return w.t0.Add(d) }
+
+// until returns the time since the call began at which the instant t of
+// the clock falls (negative if before).
+func (w *stopwatch) until(t time.Time) time.Duration {
+	if w.clk == nil {
+		return t.Sub(origin) - w.mono
+	}
+	return t.Sub(w.t0)
+}

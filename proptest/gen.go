@@ -116,7 +116,7 @@ func Attempt() *rapid.Generator[sim.Attempt] {
 
 // Scenario returns a generator of valid scenarios: a policy's numbers
 // (the pause fields and a seed included), one to six scripted attempts,
-// and a cancel one time in three. Draws that Validate would refuse, or
+// a cancel one time in three, and a caller's deadline one time in three. Draws that Validate would refuse, or
 // that would retry forever, are mended rather than filtered (see Mend),
 // so that every draw counts and shrinking stays smooth.
 func Scenario() *rapid.Generator[sim.Scenario] {
@@ -137,6 +137,9 @@ func Scenario() *rapid.Generator[sim.Scenario] {
 			c := simDuration(60).Draw(t, "cancel_at")
 			sc.CancelAt = &c
 		}
+		if rapid.IntRange(0, 2).Draw(t, "caller deadlines") == 0 {
+			sc.CallerDeadline = sim.Duration(rapid.IntRange(1, 60).Draw(t, "caller_deadline")) * sim.Duration(Step)
+		}
 		Mend(&sc)
 		return sc
 	})
@@ -153,13 +156,16 @@ func Scenario() *rapid.Generator[sim.Scenario] {
 // sim.Scenario.Validate); and pauses that could grow past
 // sim.MaxDuration (an estimate from above) get a cap.
 func Mend(sc *sim.Scenario) {
-	if sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil {
+	if sc.CancelAt != nil && *sc.CancelAt == sc.CallerDeadline {
+		sc.CallerDeadline += sim.Duration(Step) // the context ends once
+	}
+	if sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil && sc.CallerDeadline == 0 {
 		sc.MaxTries = len(sc.Attempts) + 1
 	}
 	if last := &sc.Attempts[len(sc.Attempts)-1]; sc.MaxTries == 0 && sc.Pause == 0 && last.Takes == 0 && last.Outcome != sim.Hang {
 		last.Takes = sim.Duration(Step)
 	}
-	limited := sc.AttemptTimeout > 0 || sc.Deadline > 0 || sc.CancelAt != nil
+	limited := sc.AttemptTimeout > 0 || sc.Deadline > 0 || sc.CancelAt != nil || sc.CallerDeadline > 0
 	for i := range sc.Attempts {
 		a := &sc.Attempts[i]
 		if a.Outcome != sim.Hang {

@@ -62,7 +62,7 @@ func newCall(sc sim.Scenario, res *sim.Result) *call {
 	var cur *run
 	for _, s := range res.Steps {
 		e, a := s.Event, s.Action
-		if cur != nil && (e.Kind == backoff.EventEnded && e.Attempt == cur.k || e.Kind == backoff.EventFired && e.Attempt == cur.k || e.Kind == backoff.EventCanceled) {
+		if cur != nil && e.Kind == backoff.EventEnded && e.Attempt == cur.k {
 			cur.end, cur.end_, cur.then = e.At, e, a
 			cur.late = cur.cut != nil && e.Kind == backoff.EventEnded && e.At > cur.until
 			c.runs = append(c.runs, *cur)
@@ -348,8 +348,8 @@ var propResult property = func(c *call) error {
 func TestProp_cancel(t *testing.T) { checkProperty(t, propCancel) }
 
 var propCancel property = func(c *call) error {
-	if c.sc.CancelAt == nil || len(c.res.Ties) > 0 {
-		return nil
+	if c.sc.CancelAt == nil || len(c.res.Ties) > 0 || c.sc.CallerDeadline > 0 && c.sc.CallerDeadline < *c.sc.CancelAt {
+		return nil // no cancel, or the caller's deadline ends its context first
 	}
 	at := c.sc.CancelAt.D()
 	end := c.last.Event.At
@@ -364,6 +364,32 @@ var propCancel property = func(c *call) error {
 	}
 	if end != want || c.res.Err != nil && c.err.Reason != sim.ErrCanceled {
 		return fmt.Errorf("cancelled at %v, the call ends at %v with %v; want the end at %v with the cancel's cause", at, end, c.res.Err, want)
+	}
+	return nil
+}
+
+// 13. The caller's deadline is kept like the policy's (rule 9): no pause
+// that would reach it is taken, no attempt starts at or after it, and the
+// call does not end after it unless an attempt running then returns late.
+func TestProp_callerDeadline(t *testing.T) { checkProperty(t, propCallerDeadline) }
+
+var propCallerDeadline property = func(c *call) error {
+	dl := c.sc.CallerDeadline.D()
+	if dl == 0 {
+		return nil
+	}
+	for _, p := range c.pauses {
+		if p.d > 0 && p.end+p.d >= dl {
+			return fmt.Errorf("attempt %d failed at %v and the call paused %v, until %v, at or after the caller's deadline %v", p.k, p.end, p.d, p.end+p.d, dl)
+		}
+	}
+	for _, r := range c.runs {
+		if r.start >= dl {
+			return fmt.Errorf("attempt %d starts at %v, at or after the caller's deadline %v", r.k, r.start, dl)
+		}
+	}
+	if end := c.last.Event.At; end > dl && !(len(c.runs) > 0 && c.runs[len(c.runs)-1].end > dl) {
+		return fmt.Errorf("the call ends at %v, after the caller's deadline %v, and no attempt ran past it", end, dl)
 	}
 	return nil
 }

@@ -103,10 +103,8 @@ func Check(sc Scenario, res *Result) error {
 	if err := sc.Validate(); err != nil {
 		return fmt.Errorf("sim: check: %w", err)
 	}
-	c := &checker{sc: sc, res: res, cancel: math.MaxInt64, pauses: newPauser(sc)}
-	if sc.CancelAt != nil {
-		c.cancel = sc.CancelAt.D()
-	}
+	c := &checker{sc: sc, res: res, pauses: newPauser(sc)}
+	c.cancel, c.cause = sc.callerEnd()
 	if c.pauses.jitter != backoff.NoJitter {
 		c.rand = rand.NewPCG(sc.Seed, SeedStream)
 	}
@@ -129,7 +127,8 @@ const never = time.Duration(math.MaxInt64)
 type checker struct {
 	sc     Scenario
 	res    *Result
-	cancel time.Duration // when the caller cancels; never if it does not
+	cancel time.Duration // when the caller's context is done; never if it is not
+	cause  error         // with this cause: ErrCanceled, or DeadlineExceeded at its deadline
 	errs   []*Violation
 	pauses pauser
 	rand   *rand.PCG     // the seed's stream; nil without a jitter
@@ -226,11 +225,11 @@ func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 		}
 		rule, by := 3, "its cut"
 		if d.byCaller {
-			rule, by = 9, "the caller's cancel"
+			rule, by = 9, "the end of the caller's context"
 		}
 		why := fmt.Sprintf("%s; %s at %v ends its context", script, by, d.at)
 		ctxErr := context.DeadlineExceeded
-		if d.byCaller {
+		if d.byCaller && c.cause == ErrCanceled {
 			ctxErr = context.Canceled
 		}
 		reaction := a.OnCancel
@@ -261,8 +260,8 @@ func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 func (c *checker) pauseEnds(k int, from, until time.Duration) []outlook {
 	fired := outlook{backoff.Event{Kind: backoff.EventFired, At: until, Attempt: k}, 6,
 		fmt.Sprintf("the pause before attempt %d ends at %v", k, until)}
-	canceled := outlook{backoff.Event{Kind: backoff.EventCanceled, At: max(c.cancel, from), Cause: ErrCanceled}, 9,
-		fmt.Sprintf("the caller cancels at %v, during the pause before attempt %d", c.cancel, k)}
+	canceled := outlook{backoff.Event{Kind: backoff.EventCanceled, At: max(c.cancel, from), Cause: c.cause}, 9,
+		fmt.Sprintf("the caller's context is done at %v, during the pause before attempt %d", c.cancel, k)}
 	switch {
 	case c.cancel < until:
 		return []outlook{canceled}
@@ -319,8 +318,8 @@ func hintOf(err error) time.Duration {
 // and, for a cancel at 0, before the call began (rule 9).
 func (c *checker) checkCause(i int, e backoff.Event) {
 	switch {
-	case e.Cause != nil && !errors.Is(e.Cause, ErrCanceled):
-		c.fail(9, i, e.At, "the event's cause is %s; the caller cancels only with sim.ErrCanceled", errName(e.Cause))
+	case e.Cause != nil && e.Cause != c.cause:
+		c.fail(9, i, e.At, "the event's cause is %s; the caller's context ends only with %s", errName(e.Cause), errName(c.cause))
 	case e.Cause != nil && c.cancel > e.At:
 		c.fail(9, i, e.At, "the event says the caller has cancelled, but it cancels at %v", fmtNever(c.cancel))
 	case e.Cause == nil && (e.Kind == backoff.EventCanceled || c.cancel < e.At || c.cancel == 0):
@@ -408,7 +407,7 @@ func (c *checker) walk() {
 			}
 			if noticed {
 				w = &want{9, "the caller's context is done before the call begins, so the operation is never called",
-					finish(ErrCanceled, nil, 0, e.At, backoff.OutcomeNone), nil}
+					finish(c.cause, nil, 0, e.At, backoff.OutcomeNone), nil}
 			} else {
 				w = c.startWant(6, "the first attempt starts at once, with no pause before it", 1, e.At, nil, backoff.OutcomeNone)
 			}
@@ -418,7 +417,7 @@ func (c *checker) walk() {
 			switch {
 			case noticed && (e.Kind == backoff.EventCanceled || e.Kind == backoff.EventFired && e.Attempt == k):
 				w = &want{9, "the caller cancelled during the pause, so the call ends at once",
-					finish(ErrCanceled, last, started, e.At, backoff.OutcomeNone), last}
+					finish(c.cause, last, started, e.At, backoff.OutcomeNone), last}
 			case e.Kind == backoff.EventFired && e.Attempt == k:
 				w = c.startWant(6, "the pause is over", k, e.At, last, backoff.OutcomeNone)
 			}
@@ -488,7 +487,7 @@ func (c *checker) attemptEnded(e backoff.Event, k, started int, start, until tim
 			backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeSucceeded}, last}
 	case noticed:
 		return &want{9, "the caller cancelled, and " + at + " has returned an error, so the call ends, keeping Last",
-			finish(ErrCanceled, last, started, now, backoff.OutcomeCut), last}
+			finish(c.cause, last, started, now, backoff.OutcomeCut), last}
 	case cut == backoff.ErrDeadline && now >= until:
 		return &want{4, at + " was cut off by the deadline, so the call ends with ErrDeadline, keeping Last",
 			finish(backoff.ErrDeadline, last, started, now, backoff.OutcomeCut), last}
@@ -532,10 +531,14 @@ func (c *checker) failed(k, started int, now time.Duration, err error, why strin
 	pw := c.pauses.after(k, c.prev, hintOf(err), c.draw)
 	c.prev = pw.d
 	next := plus(now, pw.d)
+	dl, cdl := c.sc.Deadline.D(), c.sc.CallerDeadline.D()
 	switch {
-	case c.sc.Deadline > 0 && next >= c.sc.Deadline.D():
+	case dl > 0 && next >= dl && (cdl == 0 || dl <= cdl):
 		return &want{5, fmt.Sprintf("%s; %s would end at %v, at or after the deadline %v, so the call ends at once",
 			why, c.pauses.words(pw), fmtNever(next), c.sc.Deadline), finish(backoff.ErrDeadline, err, started, now, backoff.OutcomeFailed), err}
+	case cdl > 0 && next >= cdl:
+		return &want{9, fmt.Sprintf("%s; %s would end at %v, at or after the caller's deadline %v, so the call ends at once with context.DeadlineExceeded",
+			why, c.pauses.words(pw), fmtNever(next), c.sc.CallerDeadline), finish(context.DeadlineExceeded, err, started, now, backoff.OutcomeFailed), err}
 	case pw.d == 0:
 		return c.startWant(6, why+"; with no pause the next attempt starts at once", k+1, now, err, backoff.OutcomeFailed)
 	}

@@ -400,7 +400,7 @@ func TestCheck_fails(t *testing.T) {
 				d := doctor(res)
 				shift(d, 2, 600*msec) // the call ends at 1.1s, when the pause would have
 				return d
-			}, 9, 2, "the caller cancels at 500ms, during the pause"},
+			}, 9, 2, "the caller's context is done at 500ms, during the pause"},
 		{"the wrong attempt count",
 			`{"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
 			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {

@@ -13,6 +13,7 @@ package sim_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -362,6 +363,14 @@ var goldenOutcomes = map[string]goldenOutcome{
 	"rule9_cancel_ties_pause_end":       {sim.ErrCanceled, sim.ErrRetryable, 2, 200 * goldenStep, goldenMsList(0, 200), nil, goldenMsList(200, 200)},
 	"rule9_cancel_ties_pause_end_flip0": {sim.ErrCanceled, sim.ErrRetryable, 1, 200 * goldenStep, goldenMsList(0), nil, goldenMsList(200)},
 	"rule9_cancel_ties_pause_end_flip1": {sim.ErrCanceled, sim.ErrRetryable, 1, 200 * goldenStep, goldenMsList(0), nil, goldenMsList(200, 200)},
+
+	// Rule 9 with the caller's deadline at 450ms: attempts [0,150] and
+	// [250,400]; the next pause would end at 500ms, past it: the call
+	// ends at once, with context.DeadlineExceeded.
+	"rule9_caller_deadline_pause": {context.DeadlineExceeded, sim.ErrRetryable, 2, 400 * goldenStep, goldenMsList(0, 250), nil, nil},
+	// The caller's deadline (250ms) cuts attempt 2 (from 150ms), which
+	// returns at once: the end of the caller's context, with its cause.
+	"rule9_caller_deadline_cuts_attempt": {context.DeadlineExceeded, sim.ErrRetryable, 2, 250 * goldenStep, goldenMsList(0, 150), nil, nil},
 
 	// Rule 6 with the pause fields. Growth 2 from 100ms, capped at 500ms:
 	// pauses of 100, 200, 400, 500, 500ms between attempts of 10ms.

@@ -56,7 +56,7 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 	}
 	pauses := newPauser(sc)
 	cancelAt := func(t time.Duration) {
-		if sc.CancelAt == nil {
+		if sc.CancelAt == nil && !(sc.CallerDeadline > 0 && t >= sc.CallerDeadline.D()) { // the deadline ended it
 			d := Duration(t)
 			sc.CancelAt = &d
 		}
@@ -70,6 +70,7 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 			if e.Cause != nil {
 				cancelAt(0)
 			}
+			sc.CallerDeadline = Duration(max(e.CallerDeadline, 0))
 		case running && e.Kind == backoff.EventEnded && e.Attempt == start.Action.Attempt:
 			att := ended(start, s, cancelAt)
 			if att.Outcome == Retryable {

@@ -55,6 +55,12 @@ type Scenario struct {
 	// CancelAt, if set, is when the caller's context is cancelled (with
 	// cause ErrCanceled), as a time since the call began; 0: before it.
 	CancelAt *Duration `json:"cancel_at,omitempty"`
+	// CallerDeadline, if positive, is the deadline of the caller's
+	// context, as a time since the call began: the call knows it from the
+	// start (a pause that would reach it ends the call at once, as one
+	// that would reach Deadline does), and the context is done then, with
+	// cause context.DeadlineExceeded. 0: none.
+	CallerDeadline Duration `json:"caller_deadline,omitempty"`
 	// Flip lists the ties (counted from 0, in the order they arise; see
 	// Result.Ties) at which the event scheduled later is taken first. An
 	// executor on a real clock may see either order at a tie; Flip lets a
@@ -246,6 +252,7 @@ func badDuration(b []byte) string {
 		Pause          json.RawMessage `json:"pause"`
 		MaxPause       json.RawMessage `json:"max_pause"`
 		CancelAt       json.RawMessage `json:"cancel_at"`
+		CallerDeadline json.RawMessage `json:"caller_deadline"`
 		Attempts       []attempt       `json:"attempts"`
 	}
 	var v struct {
@@ -260,7 +267,7 @@ func badDuration(b []byte) string {
 		sc, prefix = v.Scenario, "scenario."
 	}
 	fields := []durationField{{"attempt_timeout", sc.AttemptTimeout}, {"deadline", sc.Deadline}, {"pause", sc.Pause},
-		{"max_pause", sc.MaxPause}, {"cancel_at", sc.CancelAt}}
+		{"max_pause", sc.MaxPause}, {"cancel_at", sc.CancelAt}, {"caller_deadline", sc.CallerDeadline}}
 	for i, a := range sc.Attempts {
 		fields = append(fields, durationField{fmt.Sprintf("attempts[%d].takes", i), a.Takes},
 			durationField{fmt.Sprintf("attempts[%d].late", i), a.Late},
@@ -358,6 +365,13 @@ func (sc Scenario) Validate() error {
 	if sc.CancelAt != nil && *sc.CancelAt < 0 {
 		bad("cancel_at is %v; want 0 or more", *sc.CancelAt)
 	}
+	tooLong("caller_deadline", sc.CallerDeadline)
+	switch {
+	case sc.CallerDeadline < 0:
+		bad("caller_deadline is %v; want 0 (none) or more", sc.CallerDeadline)
+	case sc.CallerDeadline > 0 && sc.CancelAt != nil && *sc.CancelAt == sc.CallerDeadline:
+		bad("cancel_at and caller_deadline are both %v; the caller's context cannot end twice at one instant: move one", sc.CallerDeadline)
+	}
 	for i, f := range sc.Flip {
 		if f < 0 || (i > 0 && f <= sc.Flip[i-1]) {
 			bad("flip is %v; want tie numbers from 0, in increasing order", sc.Flip)
@@ -367,7 +381,7 @@ func (sc Scenario) Validate() error {
 	if len(sc.Attempts) == 0 {
 		bad("attempts is empty; script at least one")
 	}
-	limited := sc.AttemptTimeout > 0 || sc.Deadline > 0 || sc.CancelAt != nil
+	limited := sc.AttemptTimeout > 0 || sc.Deadline > 0 || sc.CancelAt != nil || sc.CallerDeadline > 0
 	for i, a := range sc.Attempts {
 		// The messages are formatted only for an attempt that is wrong:
 		// Run validates every scenario, of thousands of attempts too.
@@ -386,7 +400,7 @@ func (sc Scenario) Validate() error {
 				at("takes is %v but the outcome is hang, which never ends by itself", a.Takes)
 			}
 			if !limited {
-				at("outcome is hang, but no attempt_timeout, deadline or cancel_at would ever end it")
+				at("outcome is hang, but no attempt_timeout, deadline, cancel_at or caller_deadline would ever end it")
 			}
 			if a.OnCancel == Ignore && !sc.Abandon {
 				at("outcome is hang and on_cancel is ignore: without abandon the call could never end")
@@ -536,6 +550,20 @@ func (sc Scenario) Policy() backoff.Policy {
 		p.Rand = rand.NewPCG(sc.Seed, SeedStream)
 	}
 	return p
+}
+
+// callerEnd returns when the caller's context is done and with what
+// cause: the earlier of CancelAt (ErrCanceled) and CallerDeadline
+// (context.DeadlineExceeded); forever and nil if neither is set.
+func (sc *Scenario) callerEnd() (time.Duration, error) {
+	at, cause := forever, error(nil)
+	if sc.CancelAt != nil {
+		at, cause = sc.CancelAt.D(), ErrCanceled
+	}
+	if d := sc.CallerDeadline.D(); d > 0 && d < at {
+		at, cause = d, context.DeadlineExceeded
+	}
+	return at, cause
 }
 
 // attempt returns the script of attempt k (from 1).

@@ -56,7 +56,7 @@ func TestParseScenario_refuses(t *testing.T) {
 
 		// Attempts that could never end.
 		{"hang with no limit", `{"pause":"1s","max_tries":3,"attempts":[{"outcome":"hang"}]}`,
-			[]string{"attempts[0].outcome is hang", "no attempt_timeout, deadline or cancel_at"}},
+			[]string{"attempts[0].outcome is hang", "no attempt_timeout, deadline, cancel_at or caller_deadline"}},
 		{"hang with takes", `{"deadline":"1s","attempts":[{"takes":"1s","outcome":"hang"}]}`,
 			[]string{"attempts[0].takes is 1s but the outcome is hang"}},
 		{"hang ignoring its context without abandon", `{"deadline":"1s","attempts":[{"outcome":"hang","on_cancel":"ignore"}]}`,

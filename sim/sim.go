@@ -90,7 +90,7 @@ type event struct {
 }
 
 func (s *simulation) run() {
-	e := backoff.Event{Kind: backoff.EventBegan, Cause: s.cause(0)}
+	e := backoff.Event{Kind: backoff.EventBegan, Cause: s.cause(0), CallerDeadline: s.sc.CallerDeadline.D()}
 	value := 0
 	for range MaxSteps {
 		a := s.x.Step(e)
@@ -119,16 +119,17 @@ func (s *simulation) run() {
 }
 
 // cause is the cause the executor sees when it reports an event at t:
-// ErrCanceled once the caller has cancelled, else nil. A cancel due at t
-// itself (unless at 0, before the call) is a tie: the event comes first,
-// and its cause is not seen yet, unless flipped.
+// the caller's cause (ErrCanceled, or context.DeadlineExceeded at its
+// deadline) once its context is done, else nil. An end due at t itself
+// (unless at 0, before the call) is a tie: the event comes first, and its
+// cause is not seen yet, unless flipped.
 func (s *simulation) cause(t time.Duration) error {
-	c := s.sc.CancelAt
+	c, cause := s.sc.callerEnd()
 	switch {
-	case c == nil || c.D() > t:
+	case c > t:
 		return nil
-	case c.D() < t || c.D() == 0 || s.tie(t):
-		return ErrCanceled
+	case c < t || c == 0 || s.tie(t):
+		return cause
 	}
 	return nil
 }
@@ -159,10 +160,11 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	if a.Cut != nil {
 		done = a.Until
 	}
-	if c := s.sc.CancelAt; c != nil && c.D() <= done {
-		// At a tie the cut comes first, unless flipped: the cancel first.
-		if c.D() < done || a.Cut == nil || s.tie(done) {
-			done, byCaller = c.D(), true
+	c, callerCause := s.sc.callerEnd()
+	if c != forever && c <= done {
+		// At a tie the cut comes first, unless flipped: the caller first.
+		if c < done || a.Cut == nil || s.tie(done) {
+			done, byCaller = c, true
 		}
 	}
 	v, err := result(a.Attempt, script)
@@ -176,7 +178,7 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	// reacts to that; wrapped in backoff.Abandon, at once, whatever the
 	// operation itself does.
 	ctxErr := context.DeadlineExceeded
-	if byCaller {
+	if byCaller && callerCause == ErrCanceled {
 		ctxErr = context.Canceled
 	}
 	reaction := script.OnCancel
@@ -192,18 +194,19 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	default:
 		end, v, err = done, 0, ctxErr
 	}
-	cause := ErrCanceled // the cancel ended it: the executor has seen it
+	cause := callerCause // the caller ended it: the executor has seen it
 	if !byCaller || end > done {
 		cause = s.cause(end)
 	}
 	schedule(backoff.Event{Kind: backoff.EventEnded, At: end, Attempt: a.Attempt, Err: err, Cause: cause}, v)
 }
 
-// pause schedules the end of the pause a, or the caller's cancel before it.
+// pause schedules the end of the pause a, or the end of the caller's
+// context before it.
 func (s *simulation) pause(a backoff.Action) {
 	// At a tie the pause's end comes first, unless flipped: the cancel.
-	if c := s.sc.CancelAt; c != nil && (c.D() < a.Until || c.D() == a.Until && s.tie(a.Until)) {
-		s.schedule(backoff.Event{Kind: backoff.EventCanceled, At: c.D(), Cause: ErrCanceled}, 0)
+	if c, cause := s.sc.callerEnd(); c < a.Until || c == a.Until && s.tie(a.Until) {
+		s.schedule(backoff.Event{Kind: backoff.EventCanceled, At: c, Cause: cause}, 0)
 		return
 	}
 	s.schedule(backoff.Event{Kind: backoff.EventFired, At: a.Until, Attempt: a.Attempt, Cause: s.cause(a.Until)}, 0)

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html"
@@ -147,6 +148,9 @@ func policyWords(sc Scenario) string {
 	s := strings.Join(parts, ", ")
 	if sc.CancelAt != nil {
 		s += "; the caller cancels at " + sc.CancelAt.String()
+	}
+	if sc.CallerDeadline > 0 {
+		s += "; the caller's deadline is " + sc.CallerDeadline.String()
 	}
 	return s
 }
@@ -313,11 +317,16 @@ func (t *teller) event(e backoff.Event, a backoff.Action) string {
 		return fmt.Sprintf("attempt %d failed: %v (rejected: not retried)", k, errText(e.Err))
 	case backoff.OutcomeCut:
 		if e.Cause != nil {
-			if c := t.sc.CancelAt; c != nil && e.At > c.D() {
-				return fmt.Sprintf("attempt %d returned %q %v after the caller cancelled at %v%s",
-					k, errText(e.Err), e.At-c.D(), c, outcome)
+			c, cause := t.sc.callerEnd()
+			what := "the caller cancelled"
+			if cause == context.DeadlineExceeded {
+				what = "the caller's deadline passed"
 			}
-			return fmt.Sprintf("attempt %d returned %q as the caller cancelled%s", k, errText(e.Err), outcome)
+			if e.At > c {
+				return fmt.Sprintf("attempt %d returned %q %v after %s at %v%s",
+					k, errText(e.Err), e.At-c, what, c, outcome)
+			}
+			return fmt.Sprintf("attempt %d returned %q as %s%s", k, errText(e.Err), what, outcome)
 		}
 		return fmt.Sprintf("the deadline cut attempt %d off%s%s%s", k, cutTime, returned(late), outcome)
 	case backoff.OutcomeFailed:
@@ -386,6 +395,11 @@ func (t *teller) reasonWords(e backoff.Event, a backoff.Action) string {
 		return "deadline exceeded"
 	case be.Reason == ErrCanceled:
 		return "cancelled by the caller"
+	case be.Reason == context.DeadlineExceeded && a.Outcome == backoff.OutcomeFailed:
+		return fmt.Sprintf("the pause would end at %s, not before the caller's deadline (%v)",
+			fmtNever(plus(e.At, t.pause(e))), t.sc.CallerDeadline)
+	case be.Reason == context.DeadlineExceeded:
+		return "the caller's deadline passed"
 	}
 	return be.Reason.Error()
 }
@@ -574,6 +588,9 @@ func SVG(w io.Writer, sc Scenario, res *Result) error {
 	if sc.CancelAt != nil {
 		extra = append(extra, sc.CancelAt.D())
 	}
+	if sc.CallerDeadline > 0 {
+		extra = append(extra, sc.CallerDeadline.D())
+	}
 	for _, b := range bs {
 		if b.cut != nil {
 			extra = append(extra, b.until)
@@ -651,7 +668,7 @@ func SVG(w io.Writer, sc Scenario, res *Result) error {
 		has["tick"] = has["tick"] || bb.cut != nil && bb.until <= span
 	}
 	has["line"] = sc.Deadline > 0 && sc.Deadline.D() <= span
-	has["dash"] = sc.CancelAt != nil
+	has["dash"] = sc.CancelAt != nil || sc.CallerDeadline > 0
 	has["return"] = !res.Runaway && len(res.Steps) > 0
 	var legend []item
 	for _, it := range []item{
@@ -828,6 +845,9 @@ func SVG(w io.Writer, sc Scenario, res *Result) error {
 	}
 	if sc.CancelAt != nil {
 		vline(sc.CancelAt.D(), colourCancel, ` stroke-dasharray="6 4"`, "cancel "+sc.CancelAt.String())
+	}
+	if sc.CallerDeadline > 0 {
+		vline(sc.CallerDeadline.D(), colourCancel, ` stroke-dasharray="6 4"`, "caller's deadline "+sc.CallerDeadline.String())
 	}
 
 	// The instant the call returns.

@@ -47,7 +47,9 @@ type Line struct {
 	Attempt int    `json:"attempt,omitempty"` // ended, fired: the attempt or the timer's tag
 	Err     string `json:"err,omitempty"`     // ended: what the attempt returned
 	Cause   string `json:"cause,omitempty"`   // the caller's context is done, with this cause
-	Outcome string `json:"outcome,omitempty"` // what the core made of the attempt's end
+	// CallerDeadline is the caller's deadline the call began with (began).
+	CallerDeadline *Duration `json:"caller_deadline,omitempty"`
+	Outcome        string    `json:"outcome,omitempty"` // what the core made of the attempt's end
 	// The action.
 	Action   string    `json:"action"`
 	Next     int       `json:"next,omitempty"`     // start: the attempt; pause: the attempt it leads to
@@ -68,6 +70,10 @@ func LineOf(s Step) Line {
 	}
 	if e.Cause != nil {
 		l.Cause = e.Cause.Error()
+	}
+	if e.Kind == backoff.EventBegan && e.CallerDeadline > 0 {
+		d := Duration(e.CallerDeadline)
+		l.CallerDeadline = &d
 	}
 	if a.Outcome != backoff.OutcomeNone {
 		l.Outcome = a.Outcome.String()

@@ -71,7 +71,9 @@ A scenario is JSON; durations are strings such as "150ms":
   outcome:   ok, retryable, not-retryable, give-up or hang
   on_cancel: at-once (the default), late (after "late"), or ignore
 "abandon": true wraps the operation in backoff.Abandon: an attempt whose
-context is done ends then, whatever its on_cancel says.
+context is done ends then, whatever its on_cancel says. "caller_deadline":
+"1.5s" gives the caller's context a deadline, which the call knows from
+the start (cancel_at cancels it instead, with no warning).
 Attempts past the list repeat its last entry. Leave a limit out for none.
 Pauses can grow and spread: "growth": 2, "max_pause": "1s", "jitter":
 none, full, equal or decorrelated, drawn from "seed"; an attempt's

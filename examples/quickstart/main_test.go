@@ -18,7 +18,7 @@ The server hangs on attempts 1 and 4, and says "server busy" after 50ms and 150m
 600ms  attempt 3 fails: server busy; pause until 700ms
 700ms  attempt 4 starts (cut off at 800ms: deadline)
 800ms  attempt 4 is cut off by the deadline; the call ends
-800ms  Do returns the error "backoff: deadline exceeded after 4 attempts in 800ms: server busy"
+800ms  Do returns the error "backoff: deadline exceeded: the policy's deadline (800ms) passed after 4 attempts in 800ms: server busy"
        errors.Is(err, backoff.ErrDeadline): true, errors.Is(err, errBusy): true
 `
 
