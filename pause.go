@@ -69,7 +69,13 @@ type hinter interface {
 	RetryAfter() time.Duration
 }
 
-// hintOf returns the delay hint err carries (0 if none, or a negative one).
+// DelayHint returns the delay hint err carries (see [RetryAfter]): the
+// RetryAfter() of err or of the first error it wraps that has one, 0 if
+// none does (or if it is negative). It is the hint the decision core
+// reads.
+func DelayHint(err error) time.Duration { return hintOf(err) }
+
+// hintOf is DelayHint.
 func hintOf(err error) time.Duration {
 	switch err.(type) {
 	case hinter, interface{ Unwrap() error }, interface{ Unwrap() []error }, interface{ As(any) bool }:
@@ -82,6 +88,17 @@ func hintOf(err error) time.Duration {
 		return max(h.RetryAfter(), 0)
 	}
 	return 0
+}
+
+// PauseAfter returns the pause the decision core takes under p after the
+// k-th failed attempt of a call (from 1), whose error was err: prev is the
+// pause before it (0 after the first failure), and r the random number
+// the driver gave with the failure (used only with a Jitter). A delay hint
+// err carries is a floor. (The core then ends the call instead if the
+// pause would reach a deadline: rule 5.) It is the very function
+// Execution.Step uses, for tools that show or explain a call's pauses.
+func (p Policy) PauseAfter(k int, prev time.Duration, r uint64, err error) time.Duration {
+	return p.pauseAfter(k, prev, r, err)
 }
 
 // pauseAfter returns the pause after the k-th failed attempt (from 1),
