@@ -23,6 +23,11 @@ import (
 
 var errBench = errors.New("bench: attempt failed")
 
+var (
+	benchOrigin = time.Now()
+	benchSink   time.Duration
+)
+
 // benchFlaky returns an operation that fails failures times with errBench,
 // then succeeds with 1, and again for the next call: one goroutine at a time.
 func benchFlaky(failures int) func(context.Context) (int, error) {
@@ -178,6 +183,15 @@ func BenchmarkDo_closure(b *testing.B) {
 // limits=attempt).
 func BenchmarkBaseline(b *testing.B) {
 	ctx := context.Background()
+	b.Run("clock", func(b *testing.B) {
+		// One read of the monotonic clock, the one a call that succeeds
+		// at once pays for (see Do's cost).
+		var d time.Duration
+		for b.Loop() {
+			d += time.Since(benchOrigin)
+		}
+		benchSink = d
+	})
 	b.Run("bare", func(b *testing.B) {
 		fn := benchSucceed
 		b.ReportAllocs()

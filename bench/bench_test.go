@@ -49,6 +49,42 @@ func BenchmarkFirstTryParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkFirstTryClosure is BenchmarkFirstTry with the operation a
+// closure made at each call (see ClosureSetup).
+func BenchmarkFirstTryClosure(b *testing.B) {
+	compareClosures(b, Case{})
+}
+
+// BenchmarkFirstTryTimeoutClosure is BenchmarkFirstTryTimeout with the
+// operation a closure made at each call.
+func BenchmarkFirstTryTimeoutClosure(b *testing.B) {
+	compareClosures(b, Case{AttemptTimeout: time.Second})
+}
+
+// BenchmarkRetry3Closure is BenchmarkRetry3 with the operation a closure
+// made at each call.
+func BenchmarkRetry3Closure(b *testing.B) {
+	compareClosures(b, Case{Failures: 3})
+}
+
+// compareClosures runs case c for every closure setup that applies to it.
+func compareClosures(b *testing.B, c Case) {
+	for _, lib := range ClosureLibs {
+		if !Applies(lib.Name, c) {
+			continue
+		}
+		b.Run("lib="+lib.Name, func(b *testing.B) {
+			call := lib.Setup(c)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := call(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // compare runs case c for every library that applies to it, each with an
 // operation of its own (c.Op()), set up outside the timed loop.
 func compare(b *testing.B, c Case) {

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,5 +164,25 @@ func TestSetups_concurrent(t *testing.T) {
 				t.Errorf("%d calls made %d attempts; want %d", want, got, want)
 			}
 		})
+	}
+}
+
+// TestClosureSetups: every closure setup makes exactly the attempts its
+// case intends, and returns their number.
+func TestClosureSetups(t *testing.T) {
+	for _, c := range []Case{{}, {AttemptTimeout: time.Second}, {Failures: 3}} {
+		for _, lib := range ClosureLibs {
+			if !Applies(lib.Name, c) {
+				continue
+			}
+			t.Run(fmt.Sprintf("%+v/lib=%s", c, lib.Name), func(t *testing.T) {
+				call := lib.Setup(c)
+				for i := range 5 {
+					if v, err := call(); v != c.Failures+1 || err != nil {
+						t.Fatalf("call %d returned (%v, %v); want (%d, nil): the attempts it made", i, v, err, c.Failures+1)
+					}
+				}
+			})
+		}
 	}
 }
