@@ -5,7 +5,7 @@ package backoff_test
 //
 // Every timed test runs in a testing/synctest bubble with the default (nil)
 // clock, so time is virtual and the Python "roughly" bounds become exact
-// values, worked out by hand from the rules of DESIGN.md §3. The Python
+// values, worked out by hand from README's "The rules". The Python
 // "sleep(x)" of an attempt is aioSleep: a wait that returns ctx.Err() when
 // the attempt's context is done, as an asyncio coroutine is cancelled at its
 // await. Where this library deliberately differs from aiomisc, the test
@@ -319,7 +319,7 @@ func TestAiomisc_too_long_multiple_times(t *testing.T) {
 // test_exit: asyncbackoff(0.05, 0) (deadline 0); the body sleeps 5 s.
 // aiomisc raises TimeoutError at once without calling the body (E2).
 //
-// In Go a zero Deadline means "no deadline" (DESIGN §2), so there is no
+// In Go a zero Deadline means "no deadline" (Policy's zero values), so there is no
 // one-to-one port. It maps to three cases: the closest in meaning (no time
 // at all for the call: an already expired ctx), the closest in form (a
 // deadline shorter than the first attempt's timeout), and what Deadline 0

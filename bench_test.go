@@ -347,7 +347,7 @@ func BenchmarkSim(b *testing.B) {
 // long, so no timer ever fires; an Observer counts the calls whose pause
 // timer is armed, and once all are, a GC settles the heap before it is
 // read; then the context is cancelled and every call returns at once
-// (DESIGN rule 9). A warm-up leaves 100,000 exited goroutines behind
+// (README rule 9). A warm-up leaves 100,000 exited goroutines behind
 // first, so that both measurements reuse their descriptors (runtime.g) and
 // count only what a call allocates.
 func BenchmarkInFlight(b *testing.B) {

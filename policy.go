@@ -42,8 +42,11 @@ type Policy struct {
 	// overflow. Zero or 1: every pause is Pause.
 	Growth float64
 
-	// MaxPause, if positive, caps every pause, after jitter: no pause is
-	// longer, except one a delay hint asks for. Zero: no cap.
+	// MaxPause, if positive, caps every pause: no pause is longer, except
+	// one a delay hint asks for. With FullJitter or EqualJitter the grown
+	// pause is capped before the jitter spreads it (so jittered pauses are
+	// within [0, MaxPause]); with DecorrelatedJitter the drawn pause is
+	// capped. Zero: no cap.
 	MaxPause time.Duration
 
 	// Jitter spreads the pauses at random (see [Jitter]). Zero: NoJitter,

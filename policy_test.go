@@ -3,6 +3,7 @@ package backoff_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math"
@@ -319,5 +320,22 @@ func TestDo_allocs(t *testing.T) {
 				t.Errorf("%s, %s: a call with a capturing closure allocates %v times, want 0", tc.name, entry.name, a)
 			}
 		}
+	}
+}
+
+func TestOr(t *testing.T) {
+	pe := &fs.PathError{Op: "open", Path: "x", Err: fs.ErrPermission}
+	retry := backoff.Or(backoff.On(io.EOF), nil, backoff.OnType[*fs.PathError]())
+	if !retry(io.EOF) || !retry(fmt.Errorf("read: %w", pe)) || retry(io.ErrUnexpectedEOF) {
+		t.Error("Or(On(io.EOF), OnType[*fs.PathError]) matches wrongly")
+	}
+	if backoff.Or()(io.EOF) || backoff.Or(nil)(io.EOF) {
+		t.Error("Or() must match nothing")
+	}
+	asked := 0
+	count := func(error) bool { asked++; return true }
+	backoff.Or(count, count)(io.EOF)
+	if asked != 1 {
+		t.Errorf("Or asked %d predicates after the first said true, want 1", asked-1)
 	}
 }

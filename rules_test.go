@@ -1,6 +1,6 @@
 package backoff_test
 
-// One test (or more) for every rule of DESIGN.md §3, numbered as there.
+// One test (or more) for every rule of README's "The rules", numbered as there.
 // Each runs the executor on the system clock inside a testing/synctest
 // bubble, so every instant is exact: T0 is the bubble's start, and an
 // operation that "runs for d" sleeps d of virtual time. A bubble also fails
