@@ -21,10 +21,11 @@ import (
 //   - FullJitter: uniform in [0, b].
 //   - EqualJitter: b/2 plus uniform in [0, b/2], so within [b/2, b].
 //   - DecorrelatedJitter: uniform in [Pause, 3 × the previous pause] (the
-//     first previous pause is Pause); it grows by itself, so Growth is
-//     not applied.
+//     first previous pause is Pause), then capped by MaxPause; it grows by
+//     itself, so Growth is not applied.
 //
-// Whatever the kind, MaxPause is applied last: no pause exceeds it.
+// Whatever the kind, no pause exceeds MaxPause, but one a delay hint asks
+// for.
 type Jitter uint8
 
 // The kinds of jitter.
