@@ -294,10 +294,17 @@ func (x *Execution) stepTo(p *Policy, e *Event, a *Action) {
 		switch {
 		case x.cause != nil: // rule 9: cancelled during a pause: at once
 			x.finish(x.cause, OutcomeNone, ending{caller: true}, a)
-		case e.Kind == EventFired && e.Attempt == x.n:
-			x.start(p, x.n, a)
-		default:
+		case e.Kind != EventFired || e.Attempt != x.n:
 			return
+		// A pause ends before the deadlines (rules 5 and 9), but a real
+		// timer fires late: one that fires at or after a deadline ends the
+		// call there (rule 4), rather than start an attempt with no time.
+		case p.Deadline > 0 && x.now >= p.Deadline && (x.dl == 0 || p.Deadline <= x.dl):
+			x.finish(ErrDeadline, OutcomeNone, ending{limit: p.Deadline}, a)
+		case x.dl > 0 && x.now >= x.dl:
+			x.finish(context.DeadlineExceeded, OutcomeNone, ending{limit: x.dl, caller: true}, a)
+		default:
+			x.start(p, x.n, a)
 		}
 	}
 	a.Since = since // an attempt or a pause ended here

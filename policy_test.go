@@ -219,6 +219,27 @@ func TestExecution_Step(t *testing.T) {
 			{backoff.Event{Kind: backoff.EventFired, At: ms, Attempt: 2, Cause: cause}, fail(cause, errRetry, 1, ms).with(backoff.OutcomeNone)},
 		})
 	})
+	t.Run("a pause's timer that fires late, at or after a deadline, ends the call", func(t *testing.T) {
+		p := backoff.Policy{Deadline: 100 * ms, Pause: 50 * ms, RetryIf: backoff.AnyError}
+		runSteps(t, p, []stepCase{
+			{backoff.Event{Kind: backoff.EventBegan}, backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: 100 * ms, Cut: backoff.ErrDeadline}},
+			{backoff.Event{Kind: backoff.EventEnded, At: 40 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 90 * ms, Outcome: backoff.OutcomeFailed}},
+			{backoff.Event{Kind: backoff.EventFired, At: 100 * ms, Attempt: 2}, fail(backoff.ErrDeadline, errRetry, 1, 100*ms).with(backoff.OutcomeNone)},
+		})
+		p.Deadline = 0
+		runSteps(t, p, []stepCase{
+			{backoff.Event{Kind: backoff.EventBegan, CallerDeadline: 100 * ms}, backoff.Action{Kind: backoff.ActionStart, Attempt: 1}},
+			{backoff.Event{Kind: backoff.EventEnded, At: 40 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 90 * ms, Outcome: backoff.OutcomeFailed}},
+			{backoff.Event{Kind: backoff.EventFired, At: 101 * ms, Attempt: 2}, fail(context.DeadlineExceeded, errRetry, 1, 101*ms).with(backoff.OutcomeNone)},
+		})
+		// Late, but before the deadline: the attempt starts, cut by it.
+		p.Deadline = 100 * ms
+		runSteps(t, p, []stepCase{
+			{backoff.Event{Kind: backoff.EventBegan}, backoff.Action{Kind: backoff.ActionStart, Attempt: 1, Until: 100 * ms, Cut: backoff.ErrDeadline}},
+			{backoff.Event{Kind: backoff.EventEnded, At: 40 * ms, Attempt: 1, Err: errRetry}, backoff.Action{Kind: backoff.ActionPause, Attempt: 2, Until: 90 * ms, Outcome: backoff.OutcomeFailed}},
+			{backoff.Event{Kind: backoff.EventFired, At: 99 * ms, Attempt: 2}, backoff.Action{Kind: backoff.ActionStart, Attempt: 2, Until: 100 * ms, Cut: backoff.ErrDeadline}},
+		})
+	})
 	t.Run("no overflow near the largest duration", func(t *testing.T) {
 		const huge = time.Duration(math.MaxInt64)
 		runSteps(t, backoff.Policy{AttemptTimeout: huge, Pause: huge, RetryIf: backoff.AnyError}, []stepCase{
