@@ -197,7 +197,9 @@ func name(names []string, i int, typ string) string {
 //
 // An Execution is not safe for concurrent use: one call, one driver. Step
 // costs some nanoseconds and never allocates, except the *Error of a call
-// that fails.
+// that fails. The zero Execution has no policy: make one with
+// NewExecution. A copy of an Execution is a copy of the call's state,
+// which goes on from there on its own (under the same policy).
 type Execution struct {
 	p     *Policy // the rules (nil in Do's, which passes its own: see stepTo)
 	phase phase
@@ -243,6 +245,9 @@ func NewExecution(p Policy) (*Execution, error) {
 // Step takes the next event of the call and says what to do next. Every
 // rule of README's "The rules" is decided here.
 func (x *Execution) Step(e Event) Action {
+	if x.p == nil {
+		panic("backoff: Step of an Execution not made by NewExecution")
+	}
 	var a Action
 	x.stepTo(x.p, &e, &a)
 	return a
