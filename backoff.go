@@ -271,20 +271,16 @@ func attempt[T any](ctx context.Context, obs CallObserver, w *stopwatch, e *Even
 // clock a timer of that clock cancels it.
 //
 // If the stopwatch is not begun, this is the call's first attempt, on the
-// system clock, starting now: its context is made with
-// context.WithTimeoutCause, which reads the clock and whose deadline is
-// that reading plus a.Until exactly, and the call's start is taken from
-// it. (If the parent's deadline comes first, the context has the parent's,
-// and the start is read from the clock.)
+// system clock, starting now, and the caller's context has no deadline
+// (Do reads the start itself otherwise): the attempt's context is made
+// with context.WithTimeoutCause, which reads the clock and whose deadline
+// is that reading plus a.Until exactly, and the call's start is taken
+// from it.
 func attemptContext(ctx context.Context, w *stopwatch, a *Action) (context.Context, func()) {
 	if !w.begun {
 		actx, cancel := context.WithTimeoutCause(ctx, a.Until, a.Cut)
 		d, _ := actx.Deadline()
-		if pd, ok := ctx.Deadline(); ok && pd.Equal(d) {
-			w.start(true)
-		} else {
-			w.startAt(d.Add(-a.Until))
-		}
+		w.startAt(d.Add(-a.Until))
 		return actx, cancel
 	}
 	deadline := w.at(a.Until)

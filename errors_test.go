@@ -91,6 +91,18 @@ func TestError_message(t *testing.T) {
 		},
 		want: "backoff: context canceled: the caller's context was done before the first attempt",
 	}, {
+		name:    "gave up on an attempt timeout",
+		p:       backoff.Policy{AttemptTimeout: 50 * ms, GiveUp: backoff.On(backoff.ErrAttemptTimeout)},
+		steps:   []step{{d: time.Hour}},
+		want:    "backoff: gave up after 1 attempt in 50ms: attempt timed out",
+		timeout: true,
+	}, {
+		name:    "the budget refuses after an attempt timeout",
+		p:       backoff.Policy{AttemptTimeout: 50 * ms, Budget: &backoff.Budget{Burst: 1}},
+		steps:   []step{{d: time.Hour}},
+		want:    "backoff: retry budget exhausted after 2 attempts in 100ms: attempt timed out",
+		timeout: true,
+	}, {
 		name:  "the budget refuses",
 		p:     backoff.Policy{RetryIf: backoff.AnyError, Budget: &backoff.Budget{Burst: 1}},
 		steps: []step{{d: ms, err: errRetry}},
