@@ -54,11 +54,25 @@ type Policy struct {
 	Jitter Jitter
 
 	// Rand is the source of the random numbers Jitter uses: one Uint64 per
-	// failed attempt. It must be safe for concurrent use if concurrent
-	// calls share the policy. Nil: a source of the library's own, seeded
-	// once from crypto/rand, with a stream of its own for each call (a
-	// math/rand/v2 PCG), so calls need no lock. Give a seeded source to
-	// make jitter reproducible.
+	// failed attempt (none with NoJitter). It must be safe for concurrent
+	// use if concurrent calls share the policy. Nil: a source of the
+	// library's own, seeded once from crypto/rand, with a stream of its
+	// own for each call (a math/rand/v2 PCG), so calls need no lock.
+	//
+	// A number r puts the pause at lo + ⌊r × (hi − lo + 1ns) / 2^64⌋ in
+	// its jitter's range [lo, hi] (see [Jitter]; b is the pause before
+	// jitter, p the previous pause, or Pause after the first failure):
+	//
+	//   - math.MaxUint64 gives the longest pause, hi: with FullJitter
+	//     and EqualJitter the full pause b, with DecorrelatedJitter
+	//     3 × p (at least Pause);
+	//   - 0 gives the shortest, lo: with FullJitter none, with EqualJitter
+	//     b − b/2 (half of b, rounded up), with DecorrelatedJitter Pause.
+	//
+	// MaxPause then caps it, and a delay hint can lengthen it, as always.
+	// For exact times in tests, package backofftest has these two sources
+	// (LongestPause, ShortestPause), one for any point in between
+	// (Fraction) and a seeded stream (NewRand), all safe for concurrent use.
 	Rand interface{ Uint64() uint64 }
 
 	// MaxTries, if positive, is the most attempts a call makes in total
