@@ -1,16 +1,22 @@
 package backoff_test
 
-// Tests of the executor (Do) on a clockwork fake clock.
+// Tests of the executor (Do) on a clockwork fake clock, step by step.
 //
-// Every fc.Advance is preceded by a handshake: the test waits for the
-// Observer step that says the timer it is about to fire is armed (a Start
-// whose Cut is not nil: the attempt's AfterFunc; a Pause: the pause's
-// timer), and then advances by exactly the time left to that step's Until
-// (fire); before cutting an attempt it also waits until fn has begun
-// (fcOp.enter). Time may also pass while an attempt or a pause is under way
-// (elapse), by less than what is left, so that nothing fires. No test relies
-// on BlockUntilContext counts, except as the negative leak check at the end
-// ("no timer left"), the only place a wall-clock timeout is used.
+// A backofftest.Driver runs each call and moves the clock: it fires a
+// timer (fire: Driver.Pause or Driver.Cut) only once the executor has
+// armed it, and Driver.Wait waits for the end. The harness around it
+// checks every step the executor reports, exactly (expect), and drives a
+// cooperative operation (fcOp: the test says when each attempt returns,
+// and what). Time may also pass while an attempt or a pause is under way
+// (elapse), by less than what is left, so that nothing fires. No test
+// relies on BlockUntilContext counts, except as the negative leak check at
+// the end ("no timer left").
+//
+// Nothing here can hang: every wait of the test (a step, an operation's
+// start, a reply taken, the end of the call) fails the test after
+// fcTimeout on the real clock, with the steps seen so far, and so do the
+// Driver's own waits. An executor that never returns from an attempt (an
+// Abandon that does not abandon, say) fails a test within seconds.
 //
 // With a fake clock an attempt's context is cancelled by the clock's
 // AfterFunc, whose callback runs in a goroutine of its own after Advance has
@@ -23,16 +29,19 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
 	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/backofftest"
 )
 
+// fcTimeout bounds every wait of the tests on the real clock.
+const fcTimeout = 5 * time.Second
+
 var (
-	fcEpoch    = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	errFCBoom  = errors.New("fc: boom")
 	errFCFlaky = errors.New("fc: flaky")
 	errFCStop  = errors.New("fc: stopped by the caller")
@@ -54,47 +63,87 @@ func (o fcObserver) Observe(e backoff.Event, a backoff.Action) { o <- fcStep{e, 
 // fcHarness is one call of Do on a fake clock, driven step by step.
 type fcHarness struct {
 	t     *testing.T
-	clock *clockwork.FakeClock
+	d     *backofftest.Driver
 	t0    time.Time // the call's start: the clock is not advanced before Do reads it
 	steps fcObserver
+	seen  []fcStep        // the steps taken from steps so far
 	gs    map[string]bool // goroutines that existed before the call
 }
 
 func newFCHarness(t *testing.T) *fcHarness {
 	t.Helper()
-	clock := clockwork.NewFakeClockAt(fcEpoch)
+	d := backofftest.NewDriver(t)
 	ids := map[string]bool{}
 	for _, g := range fcGoroutines() {
 		ids[g.id] = true
 	}
-	return &fcHarness{t: t, clock: clock, t0: clock.Now(), steps: make(fcObserver, 64), gs: ids}
+	return &fcHarness{t: t, d: d, t0: d.Clock().Now(), steps: make(fcObserver, 64), gs: ids}
 }
 
-type fcOutcome[T any] struct {
+// fcRecv receives from ch, or fails the test after fcTimeout, saying what
+// it waited for and the steps seen so far.
+func fcRecv[T any](h *fcHarness, ch <-chan T, what string) T {
+	h.t.Helper()
+	timeout := time.NewTimer(fcTimeout)
+	defer timeout.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timeout.C:
+		h.t.Fatalf("no sign of %s after %v; the clock at %v since the call began; the steps seen:%s", what, fcTimeout, h.now(), h.seenString())
+		panic("unreachable")
+	}
+}
+
+// fcSend sends v on ch, or fails the test as fcRecv does.
+func fcSend[T any](h *fcHarness, ch chan<- T, v T, what string) {
+	h.t.Helper()
+	timeout := time.NewTimer(fcTimeout)
+	defer timeout.Stop()
+	select {
+	case ch <- v:
+	case <-timeout.C:
+		h.t.Fatalf("no sign of %s after %v; the clock at %v since the call began; the steps seen:%s", what, fcTimeout, h.now(), h.seenString())
+	}
+}
+
+func (h *fcHarness) seenString() string {
+	var b strings.Builder
+	for _, s := range h.seen {
+		fmt.Fprintf(&b, "\n\t%s -> %s", fcEventString(s.e), fcActionString(s.a))
+	}
+	if len(h.seen) == 0 {
+		b.WriteString(" none")
+	}
+	return b.String()
+}
+
+// fcResult is what a call of Do returned, once it has.
+type fcResult[T any] struct {
 	v   T
 	err error
 }
 
-// fcStart calls Do in a goroutine, with the harness's clock and observer.
-func fcStart[T any](h *fcHarness, ctx context.Context, p backoff.Policy, fn func(context.Context) (T, error)) <-chan fcOutcome[T] {
-	p.Clock, p.Observer = h.clock, h.steps
-	done := make(chan fcOutcome[T], 1)
-	go func() {
-		v, err := backoff.Do(ctx, p, fn)
-		done <- fcOutcome[T]{v, err}
-	}()
-	return done
+// fcStart calls Do in a goroutine of the Driver's, on its clock, with the
+// harness's observer. The Driver is told each step before the harness is,
+// so that it knows every step the test has seen.
+func fcStart[T any](h *fcHarness, ctx context.Context, p backoff.Policy, fn func(context.Context) (T, error)) *fcResult[T] {
+	p.Clock, p.Observer = h.d.Clock(), backoff.MultiObserver(h.d, h.steps)
+	r := new(fcResult[T])
+	h.d.Go(func() { r.v, r.err = backoff.Do(ctx, p, fn) })
+	return r
 }
 
 // now is the time since the call began, on the fake clock.
-func (h *fcHarness) now() time.Duration { return h.clock.Since(h.t0) }
+func (h *fcHarness) now() time.Duration { return h.d.Clock().Since(h.t0) }
 
 // expect waits for the next step and checks it: the event's Kind, Attempt,
 // At and Cause (and its Err with errors.Is when want.Err is set), and the
 // action's Kind, Attempt, Until and Cut.
 func (h *fcHarness) expect(we backoff.Event, wa backoff.Action) fcStep {
 	h.t.Helper()
-	s := <-h.steps
+	s := fcRecv(h, h.steps, "the step "+fcEventString(we)+" -> "+fcActionString(wa))
+	h.seen = append(h.seen, s)
 	e, a := s.e, s.a
 	if e.Kind != we.Kind || e.Attempt != we.Attempt || e.At != we.At || e.Cause != we.Cause ||
 		(we.Err != nil && !errors.Is(e.Err, we.Err)) {
@@ -106,18 +155,23 @@ func (h *fcHarness) expect(we backoff.Event, wa backoff.Action) fcStep {
 	return s
 }
 
-// fire advances the clock to s.a.Until, the instant of the timer that step s
-// says is armed: this is the handshake before every Advance that fires.
+// fire advances the clock to s.a.Until, the instant of the timer that step
+// s says is armed, through the Driver: Pause for a pause, Cut for an
+// attempt with a time limit.
 func (h *fcHarness) fire(s fcStep) {
 	h.t.Helper()
-	if s.a.Kind != backoff.ActionPause && (s.a.Kind != backoff.ActionStart || s.a.Cut == nil) {
+	var got backofftest.State
+	switch {
+	case s.a.Kind == backoff.ActionPause:
+		got = h.d.Pause()
+	case s.a.Kind == backoff.ActionStart && s.a.Cut != nil:
+		got = h.d.Cut()
+	default:
 		h.t.Fatalf("fire: step %s arms no timer", fcActionString(s.a))
 	}
-	left := s.a.Until - h.now()
-	if left <= 0 {
-		h.t.Fatalf("fire: %v is already past (now %v)", s.a.Until, h.now())
+	if got.Attempt != s.a.Attempt || got.Until != s.a.Until || h.now() != s.a.Until {
+		h.t.Fatalf("fire: the Driver took %v, and the clock is at %v; want the step %s", got, h.now(), fcActionString(s.a))
 	}
-	h.clock.Advance(left)
 }
 
 // elapse lets d pass while step s (a running attempt or a pause) is under
@@ -130,25 +184,27 @@ func (h *fcHarness) elapse(s fcStep, d time.Duration) {
 	if (s.a.Kind == backoff.ActionPause || s.a.Cut != nil) && d >= s.a.Until-h.now() {
 		h.t.Fatalf("elapse: %v would reach %v (now %v)", d, s.a.Until, h.now())
 	}
-	h.clock.Advance(d)
+	h.d.Clock().Advance(d)
 }
 
-// fcFinished receives Do's result, which must follow the Finish step s at
-// once (Do returns right after observing it, without the clock moving),
-// and checks that the error is the one the step carried.
-func fcFinished[T any](h *fcHarness, s fcStep, done <-chan fcOutcome[T]) (T, error) {
+// fcFinished waits until Do has returned, which must follow the Finish
+// step s at once (Do returns right after observing it, without the clock
+// moving), and checks that the error is the one the step carried.
+func fcFinished[T any](h *fcHarness, s fcStep, r *fcResult[T]) (T, error) {
 	h.t.Helper()
 	if s.a.Kind != backoff.ActionFinish {
 		h.t.Fatalf("finished: step %s is not Finish", fcActionString(s.a))
 	}
-	out := <-done
-	if out.err != s.a.Err {
-		h.t.Errorf("Do returned %v; the Finish step said %v", out.err, s.a.Err)
+	if end := h.d.Wait(); end.At != s.e.At {
+		h.t.Errorf("the Driver saw the call end %v; the Finish step came at %v", end, s.e.At)
+	}
+	if r.err != s.a.Err {
+		h.t.Errorf("Do returned %v; the Finish step said %v", r.err, s.a.Err)
 	}
 	if n := len(h.steps); n != 0 {
 		h.t.Errorf("%d steps observed after Finish, first %+v", n, <-h.steps)
 	}
-	return out.v, out.err
+	return r.v, r.err
 }
 
 // checkNoLeaks checks, once Do has returned and every operation of the test
@@ -159,7 +215,7 @@ func (h *fcHarness) checkNoLeaks() {
 	// Negative check: no timer may be armed, so this must time out.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := h.clock.BlockUntilContext(ctx, 1); err == nil {
+	if err := h.d.Clock().BlockUntilContext(ctx, 1); err == nil {
 		h.t.Errorf("a fake-clock timer is still armed after Do returned")
 	}
 	// Goroutines that end asynchronously (an AfterFunc callback, an
@@ -296,12 +352,16 @@ func (o *fcOp) fn(ctx context.Context) (time.Duration, error) {
 // (the Start step tells that the attempt's timer is armed, not that fn has
 // begun).
 func (o *fcOp) enter(k int) {
-	for <-o.entered != k {
+	o.h.t.Helper()
+	for fcRecv(o.h, o.entered, fmt.Sprintf("attempt %d calling fn", k)) != k {
 	}
 }
 
-// reply makes the running attempt return err (blocks until it does receive it).
-func (o *fcOp) reply(err error) { o.replies <- err }
+// reply makes the running attempt return err (waits until it receives it).
+func (o *fcOp) reply(err error) {
+	o.h.t.Helper()
+	fcSend(o.h, o.replies, err, fmt.Sprintf("the running attempt taking the reply %v", err))
+}
 
 // wantView checks attempt k's (from 1) view of its context: a deadline of
 // t0+until, not done when called, and, if cut, done with
@@ -761,8 +821,8 @@ func (o *fcStubborn) fn(ctx context.Context) (int, error) {
 // perhaps after Do returned), and checks for leaks once they are gone.
 func (o *fcStubborn) finish(h *fcHarness, n int) {
 	h.t.Helper()
-	for range n {
-		<-o.entered
+	for k := range n {
+		fcRecv(h, o.entered, fmt.Sprintf("attempt %d calling fn", k+1))
 	}
 	o.release()
 	h.checkNoLeaks()
