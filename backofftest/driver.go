@@ -243,7 +243,7 @@ func (d *Driver) Wait() State {
 func (d *Driver) idle() string {
 	switch {
 	case !d.begun && d.started && d.gos == 0:
-		return "no call began, and the functions Go started have returned (is the Driver the policy's Observer? see Policy)"
+		return "no call began, and the functions Go started have returned"
 	case d.begun && !d.busy:
 		return d.over("the call finished")
 	}
@@ -281,6 +281,9 @@ func (d *Driver) await(name, want string, decide func(fresh []State) (int, strin
 		case <-timeout.C:
 			d.mu.Lock()
 			what := d.describe()
+			if n := len(d.states); n > 0 && d.states[n-1].Phase == Running && d.states[n-1].Cut != nil && name != "Cut" {
+				what += "\n(an attempt that waits for its context ends only at its cut: Cut moves the clock there)"
+			}
 			d.mu.Unlock()
 			d.t.Fatalf("backofftest: %s: no sign of %s after %v\n%s", name, want, d.timeout, what)
 		}
@@ -320,7 +323,7 @@ func (d *Driver) describe() string {
 	var b strings.Builder
 	switch {
 	case !d.begun:
-		b.WriteString("the call: not begun")
+		b.WriteString("the call: not begun (is the Driver the policy's Observer? see Policy)")
 	case len(d.states) == 0:
 		b.WriteString("the call: begun, no step yet")
 	default:
