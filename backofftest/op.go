@@ -9,7 +9,8 @@ import (
 
 // A Step is what one call of an [Op] does: fail, succeed or hang, at once
 // or after a while. Make one with [Fail], [Succeed] or [Hang]; a Step is a
-// value, and its methods return changed copies.
+// value, and its methods return changed copies. The zero Step succeeds at
+// once with the zero T.
 type Step[T any] struct {
 	v     T
 	err   error
@@ -68,7 +69,8 @@ func (s Step[T]) Times(n int) Step[T] {
 // backoff.Do, or call it from the stand-in for your dependency.
 //
 // It is safe for concurrent use: concurrent calls take the steps in the
-// order they arrive.
+// order they arrive. A call costs a lock, and a timer if its step takes
+// time. The zero Op has no steps: make one with [NewOp].
 type Op[T any] struct {
 	steps []Step[T]
 
@@ -90,6 +92,9 @@ func NewOp[T any](steps ...Step[T]) *Op[T] {
 
 // Call makes the next call: it does what the next step says.
 func (o *Op[T]) Call(ctx context.Context) (T, error) {
+	if len(o.steps) == 0 {
+		panic("backofftest: Call of an Op without steps (make one with NewOp)")
+	}
 	o.mu.Lock()
 	s := o.step(o.calls)
 	o.calls++

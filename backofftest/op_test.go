@@ -108,6 +108,7 @@ func TestOp_badScript(t *testing.T) {
 		f    func()
 	}{
 		{"backofftest: NewOp(): want at least one step", func() { backofftest.NewOp[int]() }},
+		{"backofftest: Call of an Op without steps (make one with NewOp)", func() { new(backofftest.Op[int]).Call(context.Background()) }},
 		{"backofftest: Fail(nil): a step that fails needs an error (Succeed returns nil)", func() { backofftest.Fail[int](nil) }},
 		{"backofftest: Times(0): want 1 or more", func() { backofftest.Succeed(1).Times(0) }},
 		{"backofftest: After(-1s): want 0 or more", func() { backofftest.Succeed(1).After(-time.Second) }},

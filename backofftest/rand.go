@@ -47,7 +47,8 @@ func Fraction(f float64) Fixed {
 // same jittered pauses in every run and with every Go release (it is
 // math/rand/v2's PCG, whose streams do not change). Unlike a bare PCG, it
 // is safe for concurrent use, as Policy.Rand must be when concurrent calls
-// share the policy: a draw takes a lock.
+// share the policy: a draw takes a lock. The zero Rand is the stream of
+// rand.NewPCG(0, 0).
 type Rand struct {
 	mu  sync.Mutex
 	pcg rand.PCG

@@ -29,7 +29,8 @@ import (
 // read to its end.
 //
 // A RoundTripper is safe for concurrent use; set Responses before its
-// first request and do not change it then.
+// first request and do not change it then. The zero RoundTripper fails
+// every request. It keeps every request it gets, with its body.
 type RoundTripper struct {
 	// Responses is the script: what the server answers, request by
 	// request. A RoundTripper without any fails every request.
