@@ -52,7 +52,7 @@ type mutant struct {
 func main() {
 	area := flag.String("area", "", "run only the mutants of this area")
 	list := flag.Bool("list", false, "list the mutants; run none")
-	timeout := flag.Duration("timeout", 5*time.Minute, "the most a mutant's tests may take")
+	timeout := flag.Duration("timeout", 90*time.Second, "the most a mutant's tests may take (go test -timeout)")
 	flag.Parse()
 	root, err := repoRoot()
 	if err != nil {
@@ -192,9 +192,11 @@ func run(root, work string, i int, m mutant, timeout time.Duration) (string, err
 	if err := os.WriteFile(ov, overlay, 0o644); err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	// go test's own timeout makes a test that hangs fail with its stacks;
+	// the context's, later, kills what might hang go test itself.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*timeout)
 	defer cancel()
-	args := append([]string{"test", "-count=1", "-short", "-failfast", "-overlay=" + ov}, m.packages...)
+	args := append([]string{"test", "-count=1", "-short", "-failfast", "-timeout=" + timeout.String(), "-overlay=" + ov}, m.packages...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	// No fail file for a mutant's failures, and little time shrinking them.
@@ -203,8 +205,8 @@ func run(root, work string, i int, m mutant, timeout time.Duration) (string, err
 	if err == nil {
 		return "", nil
 	}
-	if ctx.Err() != nil {
-		return "the timeout (" + timeout.String() + ")", nil
+	if ctx.Err() != nil || bytes.Contains(out, []byte("panic: test timed out")) {
+		return "a test that hung until the timeout (" + timeout.String() + ")", nil
 	}
 	if bytes.Contains(out, []byte("[build failed]")) || bytes.Contains(out, []byte("[setup failed]")) {
 		return "", fmt.Errorf("the mutant does not build:\n%s", out)
