@@ -125,3 +125,48 @@ func TestDo_budgetOnPolicyClock(t *testing.T) {
 		}
 	}
 }
+
+// TestExecution_replayedLeavesBudget: a driver that rebuilds a call by
+// replaying its events (Replayed) gets the decisions it got then, and the
+// Budget is told nothing again: a replayed start earns nothing, a replayed
+// retry spends nothing, and the next live retry spends as usual.
+func TestExecution_replayedLeavesBudget(t *testing.T) {
+	budget := &backoff.Budget{Ratio: 1, Burst: 2}
+	p := backoff.Policy{Pause: time.Second, MaxTries: 5, RetryIf: backoff.AnyError, Budget: budget}
+	errDown := errors.New("down")
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	events := []backoff.Event{
+		{Kind: backoff.EventBegan, Start: t0},
+		{Kind: backoff.EventEnded, At: 100 * time.Millisecond, Attempt: 1, Err: errDown},
+		{Kind: backoff.EventFired, At: 1100 * time.Millisecond, Attempt: 2},
+		{Kind: backoff.EventEnded, At: 1200 * time.Millisecond, Attempt: 2, Err: errDown},
+	}
+	live, err := backoff.NewExecution(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []backoff.Action
+	for _, e := range events { // the call as it happened: both retries spend the 2 tokens
+		want = append(want, live.Step(e))
+	}
+	if want[3].Kind != backoff.ActionPause {
+		t.Fatalf("the second retry: %+v, want a pause (the budget held 2 tokens)", want[3])
+	}
+	again, err := backoff.NewExecution(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range events {
+		e.Replayed = true
+		if got := again.Step(e); got != want[i] {
+			t.Fatalf("replayed step %d: %+v, want %+v as it happened (the budget is empty now)", i, got, want[i])
+		}
+	}
+	// Live again: attempt 3 fails, and the budget, told nothing by the
+	// replay, has no token left for a third retry.
+	again.Step(backoff.Event{Kind: backoff.EventFired, At: 3200 * time.Millisecond, Attempt: 3})
+	a := again.Step(backoff.Event{Kind: backoff.EventEnded, At: 3300 * time.Millisecond, Attempt: 3, Err: errDown})
+	if a.Kind != backoff.ActionFinish || !errors.Is(a.Err, backoff.ErrBudgetExhausted) {
+		t.Fatalf("live retry after the replay: %+v, want a finish with ErrBudgetExhausted", a)
+	}
+}

@@ -42,6 +42,14 @@ func (k EventKind) String() string { return name(eventNames[:], int(k), "EventKi
 // An Event is one input to [Execution.Step]: what happened, and when.
 type Event struct {
 	Kind EventKind
+	// Replayed says the event already happened, and was told to another
+	// Execution of the same call, which a driver replays to rebuild the
+	// call's state (a job queue does, when another process runs the next
+	// attempt): the core decides as it did then, but leaves the policy's
+	// Budget alone, which was told then (the call's start earned, its
+	// retry spent).
+	// (Next to Kind, it takes no room of its own.)
+	Replayed bool
 	// At is when it happened: the time since the call began, on the
 	// policy's clock. An At before an earlier event's counts as that one.
 	// The core does not use the At of an EventEnded with a nil Err (a
@@ -212,6 +220,7 @@ type Execution struct {
 	since time.Duration // when attempt n, or the pause before it, began
 	pause time.Duration // the latest pause (for DecorrelatedJitter)
 	rand  uint64        // the Rand of the event being handled
+	again bool          // the event being handled is Replayed
 	t0    time.Time     // when the call began on the policy's clock (with a Budget)
 	dl    time.Duration // the caller's deadline (0: none)
 }
@@ -270,7 +279,7 @@ func (x *Execution) stepTo(p *Policy, e *Event, a *Action) {
 	if e.Cause != nil && x.cause == nil {
 		x.cause = e.Cause
 	}
-	x.rand = e.Rand
+	x.rand, x.again = e.Rand, e.Replayed
 	since := x.since // when the attempt or the pause under way began
 	switch x.phase {
 	case idle:
@@ -281,7 +290,9 @@ func (x *Execution) stepTo(p *Policy, e *Event, a *Action) {
 		default:
 			if p.Budget != nil {
 				x.t0 = e.Start
-				p.Budget.earn(e.Start)
+				if !e.Replayed {
+					p.Budget.earn(e.Start)
+				}
 			}
 			x.dl = max(e.CallerDeadline, 0)
 			x.start(p, 1, a)
@@ -382,7 +393,7 @@ func (x *Execution) failed(p *Policy, err error, a *Action) {
 		x.finish(context.DeadlineExceeded, OutcomeFailed, ending{limit: x.dl, pause: x.pause, caller: true}, a)
 		return
 	}
-	if p.Budget != nil && !p.Budget.spend(x.t0.Add(x.now)) {
+	if p.Budget != nil && !x.again && !p.Budget.spend(x.t0.Add(x.now)) {
 		x.finish(ErrBudgetExhausted, OutcomeFailed, ending{}, a)
 		return
 	}
