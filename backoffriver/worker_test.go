@@ -1,0 +1,372 @@
+package backoffriver_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/backoffriver"
+	"github.com/timebound/backoff/sim"
+)
+
+// Tests on River's own clock hook: River reads a fake clock (Config.Test.Time)
+// for the times it stamps on jobs and compares their schedules with, and
+// the policy reads the same clock; the test moves it. Each attempt then
+// starts at the very instant its pause ends, and every time is asserted
+// exactly (to the microsecond PostgreSQL keeps).
+
+type fakeArgs struct{}
+
+func (fakeArgs) Kind() string { return "fake" }
+
+// A started is what the work saw when an attempt began.
+type started struct {
+	attempt  int
+	at       time.Duration // since t0
+	deadline time.Duration // of its context, since t0 (0: none)
+}
+
+// A result is what the test tells an attempt to do: return err, or hang
+// until its context is done.
+type result struct {
+	err  error
+	hang bool
+}
+
+// fake is one job under a policy on a fake clock that River reads too.
+type fake struct {
+	t       *testing.T
+	clock   *clockwork.FakeClock
+	t0      time.Time
+	p       backoff.Policy
+	client  *river.Client[pgx]
+	started chan started
+	results chan result
+	id      int64
+}
+
+// newFake starts a client whose worker runs jobs under p (on the fake
+// clock) and inserts one job, with MaxAttempts(p).
+func newFake(t *testing.T, p backoff.Policy) *fake {
+	// The fake time is ten minutes behind the real one, so that River's own
+	// timeout of an attempt (real time) never comes before the policy's.
+	t0 := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	f := &fake{t: t, clock: clockwork.NewFakeClockAt(t0), t0: t0, started: make(chan started), results: make(chan result)}
+	p.Clock = f.clock
+	f.p = p
+	w, err := backoffriver.NewWorker(p, func(ctx context.Context, job *river.Job[fakeArgs]) error {
+		s := started{attempt: job.Attempt, at: f.clock.Now().Sub(t0)}
+		if d, ok := ctx.Deadline(); ok {
+			s.deadline = d.Sub(t0)
+		}
+		select {
+		case f.started <- s:
+		case <-time.After(waitFor):
+			return errors.New("test: nobody took the start")
+		}
+		select {
+		case r := <-f.results:
+			if r.hang {
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			return r.err
+		case <-time.After(waitFor):
+			return errors.New("test: no result came")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, schema := database(t)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, w)
+	f.client = newClient(t, pool, schema, workers, riverTime{f.clock})
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	res, err := f.client.Insert(ctx, fakeArgs{}, &river.InsertOpts{MaxAttempts: backoffriver.MaxAttempts(p)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.id = res.Job.ID
+	return f
+}
+
+// attempt waits for attempt n to start, checks that it starts at at with
+// its context done at deadline (0: never), and has it do r.
+func (f *fake) attempt(n int, at, deadline time.Duration, r result) {
+	f.t.Helper()
+	s := recv(f.t, f.started, "attempt "+itoa(n)+" to start")
+	// River keeps times to the microsecond: the job runs when the clock
+	// reaches its pause's end so cut (the worker counts the attempt from
+	// the end itself).
+	if want := (started{n, at.Truncate(time.Microsecond), deadline}); s != want {
+		f.t.Fatalf("attempt started: %+v, want %+v", s, want)
+	}
+	f.results <- r
+}
+
+// retryAt waits for River to schedule the job's next attempt, checks it is
+// scheduled at at, and moves the clock there.
+func (f *fake) retryAt(at time.Duration) {
+	f.t.Helper()
+	job := waitJob(f.t, f.client, f.id, "a retry to be scheduled", func(j *rivertype.JobRow) bool {
+		return j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable
+	})
+	if got, want := job.ScheduledAt, f.t0.Add(at).Truncate(time.Microsecond); !got.Equal(want) {
+		f.t.Fatalf("retry scheduled at t0+%v, want t0+%v (%s)", got.Sub(f.t0), at, show(job))
+	}
+	f.clock.Advance(job.ScheduledAt.Sub(f.clock.Now()))
+}
+
+// advance moves the clock to t0+at, once the attempt under way has armed
+// its timer.
+func (f *fake) advance(at time.Duration) {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := f.clock.BlockUntilContext(ctx, 1); err != nil {
+		f.t.Fatalf("waiting for the attempt's timer: %v", err)
+	}
+	f.clock.Advance(f.t0.Add(at).Sub(f.clock.Now()))
+}
+
+// end waits for the job to be finalized in state, at t0+at, with an error
+// that contains text ("" for none), and returns it.
+func (f *fake) end(state rivertype.JobState, at time.Duration, text string) *rivertype.JobRow {
+	f.t.Helper()
+	job := waitJob(f.t, f.client, f.id, "the job to end", func(j *rivertype.JobRow) bool { return j.FinalizedAt != nil })
+	if job.State != state || !job.FinalizedAt.Equal(f.t0.Add(at).Truncate(time.Microsecond)) {
+		f.t.Fatalf("job ended %s at t0+%v, want %s at t0+%v (%s)", job.State, job.FinalizedAt.Sub(f.t0), state, at, show(job))
+	}
+	if text != "" {
+		if last := job.Errors[len(job.Errors)-1].Error; !strings.Contains(last, text) {
+			f.t.Fatalf("the job's last error: %q, want it to say %q", last, text)
+		}
+	}
+	return job
+}
+
+// timeline returns the job's steps as trace lines, one a line, error
+// texts left out.
+func timeline(t *testing.T, p backoff.Policy, job *rivertype.JobRow) string {
+	t.Helper()
+	steps, err := backoffriver.Steps(p, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, s := range steps {
+		l := sim.LineOf(s)
+		b.WriteString(l.At.String() + " " + l.Event)
+		if l.Attempt != 0 {
+			b.WriteString(" " + itoa(l.Attempt))
+		}
+		if l.Outcome != "" {
+			b.WriteString(" " + l.Outcome)
+		}
+		b.WriteString(" -> " + l.Action)
+		if l.Next != 0 {
+			b.WriteString(" " + itoa(l.Next))
+		}
+		if l.Until != nil {
+			b.WriteString(" until " + l.Until.String())
+		}
+		if l.Reason != "" {
+			b.WriteString(": " + l.Reason)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// replays writes the job's trace and checks that the simulator replays it
+// step for step.
+func replays(t *testing.T, p backoff.Policy, job *rivertype.JobRow) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := backoffriver.WriteTrace(&b, p, job); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Replay(bytes.NewReader(b.Bytes())); err != nil {
+		t.Fatalf("the job's trace does not replay: %v\n%s", err, b.Bytes())
+	}
+	return b.Bytes()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+var (
+	errBusy      = errors.New("busy")
+	errPermanent = errors.New("permanent")
+	errQuota     = errors.New("quota gone")
+)
+
+// TestWorker_pauses: River retries the job when the policy's pauses end:
+// grown by Growth, capped by MaxPause, and at least a delay hint.
+func TestWorker_pauses(t *testing.T) {
+	p := backoff.Policy{Pause: time.Second, Growth: 2, MaxPause: 3 * time.Second, MaxTries: 5, RetryIf: backoff.AnyError}
+	f := newFake(t, p)
+	f.attempt(1, 0, 0, result{err: errBusy})
+	f.retryAt(time.Second) // Pause
+	f.attempt(2, time.Second, 0, result{err: backoff.RetryAfter(errBusy, 2500*time.Millisecond)})
+	f.retryAt(3500 * time.Millisecond) // the hint: 2.5s, not the 2s of Growth
+	f.attempt(3, 3500*time.Millisecond, 0, result{err: errBusy})
+	f.retryAt(6500 * time.Millisecond) // 4s of Growth, capped at 3s
+	f.attempt(4, 6500*time.Millisecond, 0, result{})
+	job := f.end(rivertype.JobStateCompleted, 6500*time.Millisecond, "")
+	want := `0s began -> start 1
+0s ended 1 failed -> pause 2 until 1s
+1s fired 2 -> start 2
+1s ended 2 failed -> pause 3 until 3.5s
+3.5s fired 3 -> start 3
+3.5s ended 3 failed -> pause 4 until 6.5s
+6.5s fired 4 -> start 4
+6.5s ended 4 succeeded -> finish
+`
+	if got := timeline(t, p, job); got != want {
+		t.Errorf("the job's steps:\n%s\nwant:\n%s", got, want)
+	}
+	trace := replays(t, p, job)
+
+	// The command a bug report names replays it too.
+	file := filepath.Join(t.TempDir(), "job.jsonl")
+	if err := os.WriteFile(file, trace, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "run", "./cmd/backoffsim", "replay", file)
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "identical") {
+		t.Errorf("backoffsim replay: %v\n%s", err, out)
+	}
+}
+
+// TestWorker_jitter: each job draws its jitter from a PCG seeded with its
+// ID, one number per attempt, as the simulator does with the job's ID for
+// its seed: River retries the job exactly when the simulator says.
+func TestWorker_jitter(t *testing.T) {
+	p := backoff.Policy{Pause: time.Second, Jitter: backoff.EqualJitter, Growth: 1.5, MaxTries: 4, RetryIf: backoff.AnyError}
+	f := newFake(t, p)
+	sc := sim.Scenario{Pause: sim.Duration(time.Second), Jitter: "equal", Growth: 1.5, MaxTries: 4, Seed: uint64(f.id),
+		Attempts: []sim.Attempt{{Outcome: sim.Retryable}, {Outcome: sim.Retryable}, {Outcome: sim.Retryable}, {Outcome: sim.OK}}}
+	res, err := sim.Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts []time.Duration // when the simulator starts each attempt
+	for _, s := range res.Steps {
+		if s.Action.Kind == backoff.ActionStart {
+			starts = append(starts, s.Event.At)
+		}
+	}
+	if len(starts) != 4 {
+		t.Fatalf("the simulation starts %d attempts, want 4", len(starts))
+	}
+	for i, at := range starts {
+		if i > 0 {
+			f.retryAt(at)
+		}
+		r := result{err: errBusy}
+		if i == 3 {
+			r = result{}
+		}
+		f.attempt(i+1, at, 0, r)
+	}
+	job := f.end(rivertype.JobStateCompleted, starts[3], "")
+	replays(t, p, job)
+}
+
+// TestWorker_deadline: the deadline, measured from the job's first
+// attempt, cuts an attempt and cancels the job with ErrDeadline; a retry
+// whose pause would reach it is never scheduled (rule 5): the job is
+// cancelled at once.
+func TestWorker_deadline(t *testing.T) {
+	p := backoff.Policy{Deadline: 2500 * time.Millisecond, Pause: time.Second, RetryIf: backoff.AnyError}
+	t.Run("cut", func(t *testing.T) {
+		f := newFake(t, p)
+		f.attempt(1, 0, 2500*time.Millisecond, result{err: errBusy})
+		f.retryAt(time.Second)
+		f.attempt(2, time.Second, 2500*time.Millisecond, result{err: errBusy})
+		f.retryAt(2 * time.Second)
+		f.attempt(3, 2*time.Second, 2500*time.Millisecond, result{hang: true})
+		f.advance(2500 * time.Millisecond)
+		job := f.end(rivertype.JobStateCancelled, 2500*time.Millisecond, "backoff: deadline exceeded after 3 attempts in 2.5s: busy")
+		if len(job.Errors) != 3 {
+			t.Errorf("%d errors, want 3 (%s)", len(job.Errors), show(job))
+		}
+		want := `0s began -> start 1 until 2.5s
+0s ended 1 failed -> pause 2 until 1s
+1s fired 2 -> start 2 until 2.5s
+1s ended 2 failed -> pause 3 until 2s
+2s fired 3 -> start 3 until 2.5s
+2.5s ended 3 cut -> finish: backoff: deadline exceeded
+`
+		if got := timeline(t, p, job); got != want {
+			t.Errorf("the job's steps:\n%s\nwant:\n%s", got, want)
+		}
+		replays(t, p, job)
+	})
+	t.Run("no retry past it", func(t *testing.T) {
+		f := newFake(t, p)
+		f.attempt(1, 0, 2500*time.Millisecond, result{err: errBusy})
+		f.retryAt(time.Second)
+		// The server asks for 2s: the retry would come at 3s, past the
+		// deadline, so none is scheduled and the job ends now.
+		f.attempt(2, time.Second, 2500*time.Millisecond, result{err: backoff.RetryAfter(errBusy, 2*time.Second)})
+		job := f.end(rivertype.JobStateCancelled, time.Second, "backoff: deadline exceeded after 2 attempts in 1s: busy")
+		if job.ScheduledAt.After(f.t0.Add(p.Deadline)) {
+			t.Errorf("scheduled at t0+%v, past the deadline", job.ScheduledAt.Sub(f.t0))
+		}
+		replays(t, p, job)
+	})
+}
+
+// TestWorker_attemptTimeout: AttemptTimeout ends each attempt's context
+// on the policy's clock; MaxTries is the job's attempts, and a call out of
+// tries on River's last attempt is discarded, as River discards any job.
+func TestWorker_attemptTimeout(t *testing.T) {
+	p := backoff.Policy{AttemptTimeout: time.Second, Pause: time.Second, MaxTries: 2}
+	f := newFake(t, p)
+	f.attempt(1, 0, time.Second, result{hang: true})
+	f.advance(time.Second)
+	f.retryAt(2 * time.Second)
+	f.attempt(2, 2*time.Second, 3*time.Second, result{hang: true})
+	f.advance(3 * time.Second)
+	job := f.end(rivertype.JobStateDiscarded, 3*time.Second, "backoff: max tries reached after 2 attempts in 3s: attempt timed out")
+	replays(t, p, job)
+}
+
+// TestWorker_notRetryable: an error RetryIf does not retry cancels the
+// job at once; one GiveUp gives up on cancels it after that attempt.
+func TestWorker_notRetryable(t *testing.T) {
+	p := backoff.Policy{Pause: time.Second, MaxTries: 5, RetryIf: backoff.On(errBusy, errQuota), GiveUp: backoff.On(errQuota)}
+	t.Run("RetryIf", func(t *testing.T) {
+		f := newFake(t, p)
+		f.attempt(1, 0, 0, result{err: errPermanent})
+		job := f.end(rivertype.JobStateCancelled, 0, "backoff: error not retryable after 1 attempt in 0s: permanent")
+		if len(job.Errors) != 1 {
+			t.Errorf("%d errors, want 1 (%s)", len(job.Errors), show(job))
+		}
+		replays(t, p, job)
+	})
+	t.Run("GiveUp", func(t *testing.T) {
+		f := newFake(t, p)
+		f.attempt(1, 0, 0, result{err: errBusy})
+		f.retryAt(time.Second)
+		f.attempt(2, time.Second, 0, result{err: errQuota})
+		job := f.end(rivertype.JobStateCancelled, time.Second, "backoff: gave up after 2 attempts in 1s: quota gone")
+		replays(t, p, job)
+	})
+}
