@@ -28,7 +28,9 @@ type PanicError struct {
 	Stack []byte // the stack of the panic (debug.Stack)
 }
 
-func (e *PanicError) Error() string { return fmt.Sprintf("backoffriver: the work panicked: %v", e.Value) }
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("backoffriver: the work panicked: %v", e.Value)
+}
 
 // riverMargin is how much later than the policy's cut River's own timeout
 // of an attempt ends it (see Worker.Timeout).
