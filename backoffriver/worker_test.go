@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -54,6 +56,9 @@ type fake struct {
 	started chan started
 	results chan result
 	id      int64
+	pool    *pgxpool.Pool
+	schema  string
+	workers *river.Workers
 }
 
 // newFake starts a client whose worker runs jobs under p (on the fake
@@ -89,10 +94,10 @@ func newFake(t *testing.T, p backoff.Policy) *fake {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, schema := database(t)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, w)
-	f.client = newClient(t, pool, schema, workers, riverTime{f.clock})
+	f.pool, f.schema = database(t)
+	f.workers = river.NewWorkers()
+	river.AddWorker(f.workers, w)
+	f.client = newClient(t, f.pool, f.schema, f.workers, riverTime{f.clock})
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	res, err := f.client.Insert(ctx, fakeArgs{}, &river.InsertOpts{MaxAttempts: backoffriver.MaxAttempts(p)})
@@ -121,12 +126,10 @@ func (f *fake) attempt(n int, at, deadline time.Duration, r result) {
 // scheduled at at, and moves the clock there.
 func (f *fake) retryAt(at time.Duration) {
 	f.t.Helper()
-	job := waitJob(f.t, f.client, f.id, "a retry to be scheduled", func(j *rivertype.JobRow) bool {
-		return j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable
+	want := f.t0.Add(at).Truncate(time.Microsecond)
+	job := waitJob(f.t, f.client, f.id, "a retry scheduled at t0+"+at.String(), func(j *rivertype.JobRow) bool {
+		return (j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable) && j.ScheduledAt.Equal(want)
 	})
-	if got, want := job.ScheduledAt, f.t0.Add(at).Truncate(time.Microsecond); !got.Equal(want) {
-		f.t.Fatalf("retry scheduled at t0+%v, want t0+%v (%s)", got.Sub(f.t0), at, show(job))
-	}
 	f.clock.Advance(job.ScheduledAt.Sub(f.clock.Now()))
 }
 
@@ -369,4 +372,81 @@ func TestWorker_notRetryable(t *testing.T) {
 		job := f.end(rivertype.JobStateCancelled, time.Second, "backoff: gave up after 2 attempts in 1s: quota gone")
 		replays(t, p, job)
 	})
+}
+
+// TestWorker_stoppedMidAttempt: an attempt that River ends itself (its
+// client stops with StopAndCancel) is not one for the core: River puts the
+// job back, a second client on the same database runs the attempt again,
+// and the deadline still counts from the job's first attempt.
+func TestWorker_stoppedMidAttempt(t *testing.T) {
+	p := backoff.Policy{Deadline: 10 * time.Second, Pause: time.Second, RetryIf: backoff.AnyError}
+	f := newFake(t, p)
+	f.attempt(1, 0, 10*time.Second, result{err: errBusy})
+	f.retryAt(time.Second)
+	f.attempt(2, time.Second, 10*time.Second, result{hang: true})
+	f.clock.Advance(500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := f.client.StopAndCancel(ctx); err != nil {
+		t.Fatalf("stopping the first client: %v", err)
+	}
+	job := waitJob(t, f.client, f.id, "River to put the job back", func(j *rivertype.JobRow) bool {
+		return j.State == rivertype.JobStateAvailable
+	})
+	if job.Attempt != 1 || len(job.Errors) != 1 {
+		t.Fatalf("after the stop: %s; want attempt 1 with 1 error (River does not count a stopped attempt)", show(job))
+	}
+	f.client = newClient(t, f.pool, f.schema, f.workers, riverTime{f.clock})
+	f.attempt(2, 1500*time.Millisecond, 10*time.Second, result{err: errBusy}) // the same deadline
+	f.retryAt(2500 * time.Millisecond)
+	f.attempt(3, 2500*time.Millisecond, 10*time.Second, result{})
+	job = f.end(rivertype.JobStateCompleted, 2500*time.Millisecond, "")
+	want := `0s began -> start 1 until 10s
+0s ended 1 failed -> pause 2 until 1s
+1.5s fired 2 -> start 2 until 10s
+1.5s ended 2 failed -> pause 3 until 2.5s
+2.5s fired 3 -> start 3 until 10s
+2.5s ended 3 succeeded -> finish
+`
+	if got := timeline(t, p, job); got != want {
+		t.Errorf("the job's steps:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestWorker_lostAttempt: an attempt River counted but no worker saw end
+// (its process died and River's rescuer failed it) counts as a failure
+// with ErrAttemptLost; the job is then not run before the pause after it
+// ends (it is snoozed until then).
+func TestWorker_lostAttempt(t *testing.T) {
+	p := backoff.Policy{Pause: time.Second, MaxTries: 3, RetryIf: backoff.On(errBusy)}
+	f := newFake(t, p)
+	f.attempt(1, 0, 0, result{err: errBusy})
+	job := waitJob(t, f.client, f.id, "a retry to be scheduled", func(j *rivertype.JobRow) bool {
+		return j.State == rivertype.JobStateAvailable
+	})
+	// Attempt 2 ran in a process that died at 5s; River's rescuer failed
+	// it then, as it does, and made the job available at once.
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	rescued := fmt.Sprintf(`{"at": %q, "attempt": 2, "error": "Stuck job rescued by JobRescuer"}`, f.t0.Add(5*time.Second).Format(time.RFC3339Nano))
+	if _, err := f.pool.Exec(ctx, `UPDATE river_job SET attempt = 2, errors = errors || $1::jsonb, scheduled_at = $2 WHERE id = $3`,
+		rescued, f.t0.Add(5*time.Second), f.id); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(5 * time.Second)
+	// River fetches it now, at 5s; the worker snoozes it to 6s, a Pause
+	// after the lost attempt.
+	f.retryAt(6 * time.Second)
+	f.attempt(3, 6*time.Second, 0, result{err: errBusy})
+	job = f.end(rivertype.JobStateDiscarded, 6*time.Second, "backoff: max tries reached after 3 attempts in 6s: busy")
+	want := `0s began -> start 1
+0s ended 1 failed -> pause 2 until 1s
+5s fired 2 -> start 2
+5s ended 2 failed -> pause 3 until 6s
+6s fired 3 -> start 3
+6s ended 3 failed -> finish: backoff: max tries reached
+`
+	if got := timeline(t, p, job); got != want {
+		t.Errorf("the job's steps:\n%s\nwant:\n%s", got, want)
+	}
 }
