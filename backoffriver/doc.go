@@ -46,5 +46,8 @@
 // attempt River counted that no worker saw end (its process died, and
 // River's rescuer failed it) counts as a failure with [ErrAttemptLost],
 // always retried. A panic of the work fails the attempt with a
-// [*PanicError]; RetryIf decides whether it is retried.
+// [*PanicError]; RetryIf decides whether it is retried. A job retried by
+// hand after its call ended (River's JobRetry) is a new call. A policy
+// changed while jobs are under way applies at their next attempt: their
+// recorded attempts are replayed under it.
 package backoffriver

@@ -24,6 +24,7 @@ func (loadArgs) Kind() string { return "load" }
 // discarded out of tries, cancelled at once for an error not retried),
 // no retry starts before its pause ends, and both clients take part.
 func TestWorker_manyJobs(t *testing.T) {
+	t.Parallel()
 	p := backoff.Policy{
 		Deadline: time.Minute, Pause: 20 * time.Millisecond, Growth: 1.5, Jitter: backoff.FullJitter,
 		MaxTries: 4, RetryIf: backoff.On(errBusy),

@@ -37,6 +37,11 @@ type record struct {
 	// Start is when the call began: the start of the job's first attempt,
 	// on the worker's clock.
 	Start time.Time `json:"start"`
+	// Base is the attempts River counted before the call began: 0, or,
+	// for a job run again after its call ended (River's JobRetry), the
+	// attempts of the calls before. The call's attempt n is River's
+	// Base+n.
+	Base int `json:"base,omitempty"`
 	// Attempts are the attempts that ended, in order.
 	Attempts []attempt `json:"attempts"`
 
@@ -104,13 +109,13 @@ func readRecord(job *rivertype.JobRow, now time.Time) (*record, error) {
 	if n := len(rec.Attempts); n > 0 && rec.Attempts[n-1].N != n {
 		return nil, fmt.Errorf("backoffriver: job %d: its record's attempt %d is numbered %d", job.ID, n, rec.Attempts[n-1].N)
 	}
-	if len(rec.Attempts) >= job.Attempt {
-		return nil, fmt.Errorf("backoffriver: job %d is at attempt %d, but its record holds %d attempts", job.ID, job.Attempt, len(rec.Attempts))
+	if rec.Base+len(rec.Attempts) >= job.Attempt {
+		return nil, fmt.Errorf("backoffriver: job %d is at attempt %d, but its record holds %d attempts after %d", job.ID, job.Attempt, len(rec.Attempts), rec.Base)
 	}
 	// River counted attempts 1 to job.Attempt-1: those the record lacks
 	// were lost. Each ended when River failed it (its error's At), or, if
 	// River kept no error of it, when the previous one did.
-	for k := len(rec.Attempts) + 1; k < job.Attempt; k++ {
+	for k := rec.Base + len(rec.Attempts) + 1; k < job.Attempt; k++ {
 		var end time.Duration
 		if n := len(rec.Attempts); n > 0 {
 			end = rec.Attempts[n-1].End.d()
@@ -120,7 +125,7 @@ func readRecord(job *rivertype.JobRow, now time.Time) (*record, error) {
 				end = max(end, e.At.Sub(rec.Start))
 			}
 		}
-		rec.Attempts = append(rec.Attempts, attempt{N: k, Start: duration(end), End: duration(end), Err: ErrAttemptLost.Error(), Lost: true})
+		rec.Attempts = append(rec.Attempts, attempt{N: k - rec.Base, Start: duration(end), End: duration(end), Err: ErrAttemptLost.Error(), Lost: true})
 	}
 	return rec, nil
 }
@@ -151,6 +156,7 @@ type call struct {
 	a     backoff.Action // the core's latest answer
 	steps []sim.Step
 	rng   *rand.PCG
+	whole bool // every recorded attempt was told (none left out)
 	// what the policy's RetryIf and GiveUp said of the live attempt's error
 	retry, giveUp bool
 }
@@ -164,6 +170,9 @@ type call struct {
 // rest of the record is left out.
 func replay(p backoff.Policy, rec *record, jobID int64) (*call, error) {
 	c := &call{rec: rec, rng: rand.NewPCG(uint64(jobID), sim.SeedStream)}
+	for range rec.Base { // River's attempt k draws the job's k-th number
+		c.rng.Uint64()
+	}
 	q := p
 	q.RetryIf, q.GiveUp = c.retryIf(p.RetryIf), c.giveUpIf(p.GiveUp)
 	x, err := backoff.NewExecution(q)
@@ -178,7 +187,7 @@ func replay(p backoff.Policy, rec *record, jobID int64) (*call, error) {
 		}
 		if c.a.Kind != backoff.ActionStart || c.a.Attempt != at.N {
 			rec.Attempts = rec.Attempts[:i]
-			break
+			return c, nil
 		}
 		if at.Lost { // always retried; GiveUp is asked of ErrAttemptLost
 			at.Retry, at.GiveUp, at.Hint = true, p.GiveUp != nil && p.GiveUp(ErrAttemptLost), 0
@@ -190,6 +199,7 @@ func replay(p backoff.Policy, rec *record, jobID int64) (*call, error) {
 		}
 		c.step(backoff.Event{Kind: backoff.EventEnded, At: at.End.d(), Attempt: at.N, Err: err, Rand: c.rng.Uint64(), Replayed: true})
 	}
+	c.whole = true
 	return c, nil
 }
 

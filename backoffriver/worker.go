@@ -191,6 +191,14 @@ func (w *Worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	if err != nil {
 		return river.JobCancel(err)
 	}
+	if c.a.Kind == backoff.ActionFinish && c.whole && len(rec.Attempts) > 0 && !rec.Attempts[len(rec.Attempts)-1].Lost {
+		// The call ended at its last recorded attempt, yet River runs the
+		// job (River's JobRetry): a new call begins.
+		rec = &record{Start: now.Round(0), Base: job.Attempt - 1}
+		if c, err = replay(p, rec, job.ID); err != nil {
+			return river.JobCancel(err)
+		}
+	}
 	save := func() error {
 		return river.MetadataSet(ctx, MetadataKey, rec)
 	}
@@ -217,8 +225,8 @@ func (w *Worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 		}
 		return w.end(job, a.Err)
 	}
-	if a.Kind != backoff.ActionStart || a.Attempt != job.Attempt {
-		return river.JobCancel(fmt.Errorf("backoffriver: job %d is at attempt %d, but the decision core, told its record, answers %v attempt %d", job.ID, job.Attempt, a.Kind, a.Attempt))
+	if a.Kind != backoff.ActionStart || rec.Base+a.Attempt != job.Attempt {
+		return river.JobCancel(fmt.Errorf("backoffriver: job %d is at attempt %d, but the decision core, told its record, answers %v attempt %d after %d", job.ID, job.Attempt, a.Kind, a.Attempt, rec.Base))
 	}
 
 	actx, cancel := attemptContext(ctx, p.Clock, rec.Start.Add(a.Until), a.Cut)
@@ -246,8 +254,9 @@ func (w *Worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	}
 
 	c.retry, c.giveUp = false, false
-	a = c.step(backoff.Event{Kind: backoff.EventEnded, At: end.Sub(rec.Start), Attempt: a.Attempt, Err: err, Rand: c.rng.Uint64()})
-	at := attempt{N: job.Attempt, Start: duration(start.Sub(rec.Start)), End: duration(end.Sub(rec.Start)), OK: err == nil}
+	n := a.Attempt
+	a = c.step(backoff.Event{Kind: backoff.EventEnded, At: end.Sub(rec.Start), Attempt: n, Err: err, Rand: c.rng.Uint64()})
+	at := attempt{N: n, Start: duration(start.Sub(rec.Start)), End: duration(end.Sub(rec.Start)), OK: err == nil}
 	if err != nil {
 		at.Err, at.Retry, at.GiveUp, at.Hint = errText(err), c.retry, c.giveUp, duration(hintOf(err))
 	}

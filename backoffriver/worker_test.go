@@ -219,6 +219,7 @@ var (
 // TestWorker_pauses: River retries the job when the policy's pauses end:
 // grown by Growth, capped by MaxPause, and at least a delay hint.
 func TestWorker_pauses(t *testing.T) {
+	t.Parallel()
 	p := backoff.Policy{Pause: time.Second, Growth: 2, MaxPause: 3 * time.Second, MaxTries: 5, RetryIf: backoff.AnyError}
 	f := newFake(t, p)
 	f.attempt(1, 0, 0, result{err: errBusy})
@@ -260,6 +261,7 @@ func TestWorker_pauses(t *testing.T) {
 // ID, one number per attempt, as the simulator does with the job's ID for
 // its seed: River retries the job exactly when the simulator says.
 func TestWorker_jitter(t *testing.T) {
+	t.Parallel()
 	p := backoff.Policy{Pause: time.Second, Jitter: backoff.EqualJitter, Growth: 1.5, MaxTries: 4, RetryIf: backoff.AnyError}
 	f := newFake(t, p)
 	sc := sim.Scenario{Pause: sim.Duration(time.Second), Jitter: "equal", Growth: 1.5, MaxTries: 4, Seed: uint64(f.id),
@@ -296,8 +298,10 @@ func TestWorker_jitter(t *testing.T) {
 // whose pause would reach it is never scheduled (rule 5): the job is
 // cancelled at once.
 func TestWorker_deadline(t *testing.T) {
+	t.Parallel()
 	p := backoff.Policy{Deadline: 2500 * time.Millisecond, Pause: time.Second, RetryIf: backoff.AnyError}
 	t.Run("cut", func(t *testing.T) {
+		t.Parallel()
 		f := newFake(t, p)
 		f.attempt(1, 0, 2500*time.Millisecond, result{err: errBusy})
 		f.retryAt(time.Second)
@@ -322,6 +326,7 @@ func TestWorker_deadline(t *testing.T) {
 		replays(t, p, job)
 	})
 	t.Run("no retry past it", func(t *testing.T) {
+		t.Parallel()
 		f := newFake(t, p)
 		f.attempt(1, 0, 2500*time.Millisecond, result{err: errBusy})
 		f.retryAt(time.Second)
@@ -340,6 +345,7 @@ func TestWorker_deadline(t *testing.T) {
 // on the policy's clock; MaxTries is the job's attempts, and a call out of
 // tries on River's last attempt is discarded, as River discards any job.
 func TestWorker_attemptTimeout(t *testing.T) {
+	t.Parallel()
 	p := backoff.Policy{AttemptTimeout: time.Second, Pause: time.Second, MaxTries: 2}
 	f := newFake(t, p)
 	f.attempt(1, 0, time.Second, result{hang: true})
@@ -354,8 +360,10 @@ func TestWorker_attemptTimeout(t *testing.T) {
 // TestWorker_notRetryable: an error RetryIf does not retry cancels the
 // job at once; one GiveUp gives up on cancels it after that attempt.
 func TestWorker_notRetryable(t *testing.T) {
+	t.Parallel()
 	p := backoff.Policy{Pause: time.Second, MaxTries: 5, RetryIf: backoff.On(errBusy, errQuota), GiveUp: backoff.On(errQuota)}
 	t.Run("RetryIf", func(t *testing.T) {
+		t.Parallel()
 		f := newFake(t, p)
 		f.attempt(1, 0, 0, result{err: errPermanent})
 		job := f.end(rivertype.JobStateCancelled, 0, "backoff: error not retryable after 1 attempt in 0s: permanent")
@@ -363,8 +371,26 @@ func TestWorker_notRetryable(t *testing.T) {
 			t.Errorf("%d errors, want 1 (%s)", len(job.Errors), show(job))
 		}
 		replays(t, p, job)
+
+		// Retried by hand (River's JobRetry, the UI's retry) once the
+		// endpoint is fixed, the job is a new call, counted from now.
+		f.clock.Advance(time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		if _, err := f.client.JobRetry(ctx, f.id); err != nil {
+			t.Fatal(err)
+		}
+		f.attempt(2, time.Minute, 0, result{})
+		job = f.end(rivertype.JobStateCompleted, time.Minute, "")
+		want := `0s began -> start 1
+0s ended 1 succeeded -> finish
+`
+		if got := timeline(t, p, job); got != want {
+			t.Errorf("the job's steps after the retry by hand:\n%s\nwant:\n%s", got, want)
+		}
 	})
 	t.Run("GiveUp", func(t *testing.T) {
+		t.Parallel()
 		f := newFake(t, p)
 		f.attempt(1, 0, 0, result{err: errBusy})
 		f.retryAt(time.Second)
@@ -379,6 +405,7 @@ func TestWorker_notRetryable(t *testing.T) {
 // job back, a second client on the same database runs the attempt again,
 // and the deadline still counts from the job's first attempt.
 func TestWorker_stoppedMidAttempt(t *testing.T) {
+	t.Parallel()
 	p := backoff.Policy{Deadline: 10 * time.Second, Pause: time.Second, RetryIf: backoff.AnyError}
 	f := newFake(t, p)
 	f.attempt(1, 0, 10*time.Second, result{err: errBusy})
@@ -418,10 +445,11 @@ func TestWorker_stoppedMidAttempt(t *testing.T) {
 // with ErrAttemptLost; the job is then not run before the pause after it
 // ends (it is snoozed until then).
 func TestWorker_lostAttempt(t *testing.T) {
+	t.Parallel()
 	p := backoff.Policy{Pause: time.Second, MaxTries: 3, RetryIf: backoff.On(errBusy)}
 	f := newFake(t, p)
 	f.attempt(1, 0, 0, result{err: errBusy})
-	job := waitJob(t, f.client, f.id, "a retry to be scheduled", func(j *rivertype.JobRow) bool {
+	waitJob(t, f.client, f.id, "a retry to be scheduled", func(j *rivertype.JobRow) bool {
 		return j.State == rivertype.JobStateAvailable
 	})
 	// Attempt 2 ran in a process that died at 5s; River's rescuer failed
@@ -438,7 +466,7 @@ func TestWorker_lostAttempt(t *testing.T) {
 	// after the lost attempt.
 	f.retryAt(6 * time.Second)
 	f.attempt(3, 6*time.Second, 0, result{err: errBusy})
-	job = f.end(rivertype.JobStateDiscarded, 6*time.Second, "backoff: max tries reached after 3 attempts in 6s: busy")
+	job := f.end(rivertype.JobStateDiscarded, 6*time.Second, "backoff: max tries reached after 3 attempts in 6s: busy")
 	want := `0s began -> start 1
 0s ended 1 failed -> pause 2 until 1s
 5s fired 2 -> start 2
