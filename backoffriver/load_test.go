@@ -3,6 +3,8 @@ package backoffriver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,4 +127,51 @@ func TestWorker_manyJobs(t *testing.T) {
 		t.Errorf("attempts by client: %v, want both clients", by)
 	}
 	t.Logf("attempts by client: %v", by)
+}
+
+type chargeArgs struct {
+	Tries int `json:"tries"`
+}
+
+func (chargeArgs) Kind() string { return "charge" }
+
+// TestWorkerFor_perJob: each job runs under the policy its arguments give;
+// a job whose policy is invalid is cancelled, saying why.
+func TestWorkerFor_perJob(t *testing.T) {
+	t.Parallel()
+	pool, schema := database(t)
+	w, err := backoffriver.NewWorkerFor(func(job *river.Job[chargeArgs]) backoff.Policy {
+		return backoff.Policy{MaxTries: job.Args.Tries, RetryIf: backoff.AnyError}
+	}, func(ctx context.Context, job *river.Job[chargeArgs]) error { return errBusy })
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, w)
+	c := newClient(t, pool, schema, workers, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	for _, tc := range []struct {
+		tries    int
+		state    rivertype.JobState
+		attempts int
+		err      string
+	}{
+		{2, rivertype.JobStateDiscarded, 2, "backoff: max tries reached after 2 attempts"},
+		{3, rivertype.JobStateDiscarded, 3, "backoff: max tries reached after 3 attempts"},
+		{-1, rivertype.JobStateCancelled, 1, "backoffriver: job %d: backoff: invalid policy: MaxTries is -1"},
+	} {
+		res, err := c.Insert(ctx, chargeArgs{Tries: tc.tries}, &river.InsertOpts{MaxAttempts: max(tc.tries, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		job := waitJob(t, c, res.Job.ID, "the job to end", func(j *rivertype.JobRow) bool { return j.FinalizedAt != nil })
+		want := tc.err
+		if strings.Contains(want, "%d") {
+			want = fmt.Sprintf(want, job.ID)
+		}
+		if job.State != tc.state || job.Attempt != tc.attempts || !strings.Contains(job.Errors[len(job.Errors)-1].Error, want) {
+			t.Errorf("job with Tries %d ended: %s; want %s at attempt %d, saying %q", tc.tries, show(job), tc.state, tc.attempts, want)
+		}
+	}
 }
