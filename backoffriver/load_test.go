@@ -152,16 +152,19 @@ func TestWorkerFor_perJob(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	for _, tc := range []struct {
-		tries    int
-		state    rivertype.JobState
-		attempts int
-		err      string
+		tries, maxAttempts int
+		state              rivertype.JobState
+		attempts           int
+		err                string
 	}{
-		{2, rivertype.JobStateDiscarded, 2, "backoff: max tries reached after 2 attempts"},
-		{3, rivertype.JobStateDiscarded, 3, "backoff: max tries reached after 3 attempts"},
-		{-1, rivertype.JobStateCancelled, 1, "backoffriver: job %d: backoff: invalid policy: MaxTries is -1"},
+		{2, 2, rivertype.JobStateDiscarded, 2, "backoff: max tries reached after 2 attempts"},
+		{3, 3, rivertype.JobStateDiscarded, 3, "backoff: max tries reached after 3 attempts"},
+		{-1, 1, rivertype.JobStateCancelled, 1, "backoffriver: job %d: backoff: invalid policy: MaxTries is -1"},
+		// Inserted with fewer attempts than the policy's: cancelled when
+		// River would discard it while the policy retries, saying so.
+		{3, 2, rivertype.JobStateCancelled, 2, "backoffriver: job %d: its policy retries it after attempt 2, but River discards it after MaxAttempts 2"},
 	} {
-		res, err := c.Insert(ctx, chargeArgs{Tries: tc.tries}, &river.InsertOpts{MaxAttempts: max(tc.tries, 1)})
+		res, err := c.Insert(ctx, chargeArgs{Tries: tc.tries}, &river.InsertOpts{MaxAttempts: tc.maxAttempts})
 		if err != nil {
 			t.Fatal(err)
 		}
