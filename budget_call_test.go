@@ -170,3 +170,34 @@ func TestExecution_replayedLeavesBudget(t *testing.T) {
 		t.Fatalf("live retry after the replay: %+v, want a finish with ErrBudgetExhausted", a)
 	}
 }
+
+// TestExecution_replayedKeepsStart: a call rebuilt from Replayed events
+// keeps its start for the Budget, whose clock earns the next live retry.
+func TestExecution_replayedKeepsStart(t *testing.T) {
+	budget := &backoff.Budget{PerSecond: 1, Burst: 1}
+	p := backoff.Policy{Pause: time.Second, MaxTries: 5, RetryIf: backoff.AnyError, Budget: budget}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	live, err := backoff.NewExecution(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := backoff.Event{Kind: backoff.EventBegan, Start: t0}
+	failed := backoff.Event{Kind: backoff.EventEnded, At: 100 * time.Millisecond, Attempt: 1, Err: errDown}
+	live.Step(began)
+	if a := live.Step(failed); a.Kind != backoff.ActionPause { // spends the one token, at t0+100ms
+		t.Fatalf("first retry: %+v, want a pause", a)
+	}
+	again, err := backoff.NewExecution(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	began.Replayed, failed.Replayed = true, true
+	again.Step(began)
+	again.Step(failed)
+	again.Step(backoff.Event{Kind: backoff.EventFired, At: 1100 * time.Millisecond, Attempt: 2})
+	// At t0+1.2s the budget has earned a token since t0+100ms.
+	a := again.Step(backoff.Event{Kind: backoff.EventEnded, At: 1200 * time.Millisecond, Attempt: 2, Err: errDown})
+	if a.Kind != backoff.ActionPause {
+		t.Fatalf("live retry after the replay: %+v, want a pause (the budget earned a token by t0+1.2s)", a)
+	}
+}

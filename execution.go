@@ -220,7 +220,6 @@ type Execution struct {
 	since time.Duration // when attempt n, or the pause before it, began
 	pause time.Duration // the latest pause (for DecorrelatedJitter)
 	rand  uint64        // the Rand of the event being handled
-	again bool          // the event being handled is Replayed
 	t0    time.Time     // when the call began on the policy's clock (with a Budget)
 	dl    time.Duration // the caller's deadline (0: none)
 }
@@ -279,7 +278,17 @@ func (x *Execution) stepTo(p *Policy, e *Event, a *Action) {
 	if e.Cause != nil && x.cause == nil {
 		x.cause = e.Cause
 	}
-	x.rand, x.again = e.Rand, e.Replayed
+	x.rand = e.Rand
+	if e.Replayed && p.Budget != nil {
+		// Decided as then, without telling the Budget again; the call's
+		// start is kept for the retries decided live.
+		if x.phase == idle {
+			x.t0 = e.Start
+		}
+		q := *p
+		q.Budget = nil
+		p = &q
+	}
 	since := x.since // when the attempt or the pause under way began
 	switch x.phase {
 	case idle:
@@ -290,9 +299,7 @@ func (x *Execution) stepTo(p *Policy, e *Event, a *Action) {
 		default:
 			if p.Budget != nil {
 				x.t0 = e.Start
-				if !e.Replayed {
-					p.Budget.earn(e.Start)
-				}
+				p.Budget.earn(e.Start)
 			}
 			x.dl = max(e.CallerDeadline, 0)
 			x.start(p, 1, a)
@@ -393,7 +400,7 @@ func (x *Execution) failed(p *Policy, err error, a *Action) {
 		x.finish(context.DeadlineExceeded, OutcomeFailed, ending{limit: x.dl, pause: x.pause, caller: true}, a)
 		return
 	}
-	if p.Budget != nil && !x.again && !p.Budget.spend(x.t0.Add(x.now)) {
+	if p.Budget != nil && !p.Budget.spend(x.t0.Add(x.now)) {
 		x.finish(ErrBudgetExhausted, OutcomeFailed, ending{}, a)
 		return
 	}
