@@ -62,6 +62,10 @@ type attempt struct {
 	Retry  bool     `json:"retry,omitempty"`
 	GiveUp bool     `json:"give_up,omitempty"`
 	Hint   duration `json:"hint,omitempty"`
+	// Refused says the Budget of the process that ran the attempt refused
+	// the retry after it, which ended the call. (A replay leaves the
+	// Budget alone, so it is told the refusal rather than the Budget.)
+	Refused bool `json:"refused,omitempty"`
 	// Lost says the attempt did not end in its worker: River counted it
 	// (its process died, and River's rescuer failed it, or River failed it
 	// before the worker ran), but nobody recorded it. It counts as a
@@ -197,7 +201,14 @@ func replay(p backoff.Policy, rec *record, jobID int64) (*call, error) {
 		if !at.OK {
 			err = &recorded{at.Err, at.Retry, at.GiveUp, at.Hint.d(), at.Lost}
 		}
-		c.step(backoff.Event{Kind: backoff.EventEnded, At: at.End.d(), Attempt: at.N, Err: err, Rand: c.rng.Uint64(), Replayed: true})
+		a := c.step(backoff.Event{Kind: backoff.EventEnded, At: at.End.d(), Attempt: at.N, Err: err, Rand: c.rng.Uint64(), Replayed: true})
+		if at.Refused && a.Kind != backoff.ActionFinish {
+			// The Budget refused the retry the core chose: the call ended
+			// there, as the core ended it (see backoff.ErrBudgetExhausted).
+			c.a = backoff.Action{Kind: backoff.ActionFinish, Outcome: a.Outcome,
+				Err: &backoff.Error{Reason: backoff.ErrBudgetExhausted, Last: err, Attempts: at.N, Elapsed: at.End.d()}}
+			c.steps[len(c.steps)-1].Action = c.a
+		}
 	}
 	c.whole = true
 	return c, nil

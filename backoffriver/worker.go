@@ -259,6 +259,8 @@ func (w *Worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	at := attempt{N: n, Start: duration(start.Sub(rec.Start)), End: duration(end.Sub(rec.Start)), OK: err == nil}
 	if err != nil {
 		at.Err, at.Retry, at.GiveUp, at.Hint = errText(err), c.retry, c.giveUp, duration(hintOf(err))
+		var e *backoff.Error
+		at.Refused = errors.As(a.Err, &e) && e.Reason == backoff.ErrBudgetExhausted
 	}
 	rec.Attempts = append(rec.Attempts, at)
 	if err := save(); err != nil {

@@ -478,3 +478,28 @@ func TestWorker_lostAttempt(t *testing.T) {
 		t.Errorf("the job's steps:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestWorker_budget: the Budget is the process's: the retry of attempt 1
+// spends its one token, replaying that retry before attempt 2 spends
+// nothing, and the retry attempt 2 would need is refused.
+func TestWorker_budget(t *testing.T) {
+	t.Parallel()
+	p := backoff.Policy{Pause: time.Second, MaxTries: 5, RetryIf: backoff.AnyError, Budget: &backoff.Budget{Burst: 1}}
+	f := newFake(t, p)
+	f.attempt(1, 0, 0, result{err: errBusy})
+	f.retryAt(time.Second)
+	f.attempt(2, time.Second, 0, result{err: errBusy})
+	job := f.end(rivertype.JobStateCancelled, time.Second, "backoff: retry budget exhausted after 2 attempts in 1s: busy")
+	want := `0s began -> start 1
+0s ended 1 failed -> pause 2 until 1s
+1s fired 2 -> start 2
+1s ended 2 failed -> finish: backoff: retry budget exhausted
+`
+	if got := timeline(t, p, job); got != want {
+		t.Errorf("the job's steps:\n%s\nwant:\n%s", got, want)
+	}
+	var b bytes.Buffer
+	if err := backoffriver.WriteTrace(&b, p, job); err == nil || !strings.Contains(err.Error(), "Budget ended the call") {
+		t.Errorf("WriteTrace of a call the Budget ended: %v, want a refusal saying so", err)
+	}
+}
