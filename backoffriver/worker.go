@@ -42,7 +42,9 @@ const riverMargin = time.Second
 // the job's attempts may run in different processes. See the package doc
 // for how the policy's fields map onto River's.
 //
-// Register it with river.AddWorker. It is safe for concurrent use, as
+// Make one with NewWorker or NewWorkerFor (the zero Worker has no policy
+// and no work), and register it with river.AddWorker. It is safe for
+// concurrent use, as
 // River uses it. It costs, per attempt, the replay of the job's earlier
 // attempts through a new backoff.Execution (some nanoseconds each) and a
 // record of about a hundred bytes per attempt in the job's metadata.

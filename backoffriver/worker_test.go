@@ -42,8 +42,9 @@ type started struct {
 // A result is what the test tells an attempt to do: return err, or hang
 // until its context is done.
 type result struct {
-	err  error
-	hang bool
+	err   error
+	hang  bool
+	panic any // panic with this, if not nil
 }
 
 // fake is one job under a policy on a fake clock that River reads too.
@@ -85,6 +86,9 @@ func newFake(t *testing.T, p backoff.Policy) *fake {
 			if r.hang {
 				<-ctx.Done()
 				return ctx.Err()
+			}
+			if r.panic != nil {
+				panic(r.panic)
 			}
 			return r.err
 		case <-time.After(waitFor):
@@ -501,5 +505,24 @@ func TestWorker_budget(t *testing.T) {
 	var b bytes.Buffer
 	if err := backoffriver.WriteTrace(&b, p, job); err == nil || !strings.Contains(err.Error(), "Budget ended the call") {
 		t.Errorf("WriteTrace of a call the Budget ended: %v, want a refusal saying so", err)
+	}
+}
+
+// TestWorker_panic: a panic of the work fails the attempt with a
+// *PanicError, which RetryIf judges like any error.
+func TestWorker_panic(t *testing.T) {
+	t.Parallel()
+	p := backoff.Policy{Pause: time.Second, MaxTries: 3, RetryIf: backoff.OnType[*backoffriver.PanicError]()}
+	f := newFake(t, p)
+	f.attempt(1, 0, 0, result{panic: "boom"})
+	f.retryAt(time.Second)
+	f.attempt(2, time.Second, 0, result{err: errPermanent})
+	f.end(rivertype.JobStateCancelled, time.Second, "backoff: error not retryable after 2 attempts in 1s: permanent")
+	job, err := f.client.JobGet(context.Background(), f.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := job.Errors[0].Error; got != "backoffriver: the work panicked: boom" {
+		t.Errorf("attempt 1's error: %q, want the panic's", got)
 	}
 }
