@@ -313,7 +313,7 @@ func TestWorker_deadline(t *testing.T) {
 		f.retryAt(2 * time.Second)
 		f.attempt(3, 2*time.Second, 2500*time.Millisecond, result{hang: true})
 		f.advance(2500 * time.Millisecond)
-		job := f.end(rivertype.JobStateCancelled, 2500*time.Millisecond, "backoff: deadline exceeded after 3 attempts in 2.5s: busy")
+		job := f.end(rivertype.JobStateCancelled, 2500*time.Millisecond, "backoff: deadline exceeded: the policy's deadline (2.5s) passed after 3 attempts in 2.5s: busy")
 		if len(job.Errors) != 3 {
 			t.Errorf("%d errors, want 3 (%s)", len(job.Errors), show(job))
 		}
@@ -337,7 +337,7 @@ func TestWorker_deadline(t *testing.T) {
 		// The server asks for 2s: the retry would come at 3s, past the
 		// deadline, so none is scheduled and the job ends now.
 		f.attempt(2, time.Second, 2500*time.Millisecond, result{err: backoff.RetryAfter(errBusy, 2*time.Second)})
-		job := f.end(rivertype.JobStateCancelled, time.Second, "backoff: deadline exceeded after 2 attempts in 1s: busy")
+		job := f.end(rivertype.JobStateCancelled, time.Second, "backoff: deadline exceeded: the next pause (2s) would pass the policy's deadline (2.5s), after 2 attempts in 1s: busy")
 		if job.ScheduledAt.After(f.t0.Add(p.Deadline)) {
 			t.Errorf("scheduled at t0+%v, past the deadline", job.ScheduledAt.Sub(f.t0))
 		}
