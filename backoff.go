@@ -40,7 +40,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
-	"errors"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -267,8 +266,7 @@ func attempt[T any](ctx context.Context, obs CallObserver, w *stopwatch, e *Even
 }
 
 // attemptContext returns the context of an attempt that a.Cut ends at
-// a.Until. On the system clock it is context.WithDeadlineCause; on another
-// clock a timer of that clock cancels it.
+// a.Until (see WithDeadline).
 //
 // If the stopwatch is not begun, this is the call's first attempt, on the
 // system clock, starting now, and the caller's context has no deadline
@@ -283,45 +281,7 @@ func attemptContext(ctx context.Context, w *stopwatch, a *Action) (context.Conte
 		w.startAt(d.Add(-a.Until))
 		return actx, cancel
 	}
-	deadline := w.at(a.Until)
-	if w.clk == nil {
-		return context.WithDeadlineCause(ctx, deadline, a.Cut)
-	}
-	inner, cancel := context.WithCancelCause(ctx)
-	c := &clockContext{Context: inner, deadline: deadline}
-	cut := a.Cut
-	t := w.clk.AfterFunc(deadline.Sub(w.clk.Now()), func() { cancel(cut) })
-	return c, func() {
-		t.Stop()
-		cancel(context.Canceled)
-	}
-}
-
-// clockContext is an attempt's context on a clock other than the system
-// one. It reports the deadline of that clock, and DeadlineExceeded once the
-// clock's timer has cancelled it. (Contexts derived from it report
-// Canceled then, with the same cause, since they see the cancellation of
-// the context it embeds.)
-type clockContext struct {
-	context.Context           // cancelled by the clock's timer, with cause cut
-	deadline        time.Time // when the timer fires
-}
-
-func (c *clockContext) Deadline() (time.Time, bool) {
-	if d, ok := c.Context.Deadline(); ok && d.Before(c.deadline) {
-		return d, true
-	}
-	return c.deadline, true
-}
-
-func (c *clockContext) Err() error {
-	err := c.Context.Err()
-	if err == context.Canceled && errors.Is(context.Cause(c.Context), context.DeadlineExceeded) {
-		// Cut by its own timer (ErrAttemptTimeout and ErrDeadline match
-		// DeadlineExceeded), or by the deadline of the caller's context.
-		return context.DeadlineExceeded
-	}
-	return err
+	return WithDeadline(ctx, w.clk, w.at(a.Until), a.Cut)
 }
 
 // pause waits until a.Until for the pause to end, or for ctx, and reports

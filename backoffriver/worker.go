@@ -163,7 +163,7 @@ func (w *Worker[T]) clock(job *river.Job[T]) backoff.Clock {
 	if p, err := w.policy(job); err == nil && p.Clock != nil {
 		return p.Clock
 	}
-	return systemClock{}
+	return systemClock
 }
 
 // Work runs the job's current attempt, if the decision core, told the
@@ -232,7 +232,10 @@ func (w *Worker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 		return river.JobCancel(fmt.Errorf("backoffriver: job %d is at attempt %d, but the decision core, told its record, answers %v attempt %d after %d", job.ID, job.Attempt, a.Kind, a.Attempt, rec.Base))
 	}
 
-	actx, cancel := attemptContext(ctx, p.Clock, rec.Start.Add(a.Until), a.Cut)
+	actx, cancel := context.WithCancel(ctx) // no cut: no end
+	if a.Cut != nil {
+		actx, cancel = backoff.WithDeadline(ctx, p.Clock, rec.Start.Add(a.Until), a.Cut)
+	}
 	err = w.run(actx, job)
 	cancel()
 	end := clk.Now()
