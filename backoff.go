@@ -43,6 +43,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"github.com/timebound/backoff/internal/handoff"
 )
 
 // Do calls fn until it succeeds or the policy p says to stop, and returns
@@ -257,7 +259,15 @@ func attempt[T any](ctx context.Context, obs CallObserver, w *stopwatch, e *Even
 	if a.Cut != nil {
 		var cancel func()
 		actx, cancel = attemptContext(ctx, w, a)
-		defer cancel()
+		if h, ok := ctx.(*handoff.Context); ok {
+			// The operation may take the cancel over (package
+			// backoffhttp does, to keep a response's body alive): what
+			// it leaves is called when it returns.
+			h.Cancel = cancel
+			defer h.Release()
+		} else {
+			defer cancel()
+		}
 	}
 	if obs != nil {
 		obs.Observe(*e, *a)
