@@ -25,6 +25,9 @@ type answer struct {
 	code   int
 	header http.Header
 	body   string
+	stall  bool  // the body stalls after its bytes: a Read blocks until it is closed or its context is done
+	late   bool  // the answer comes at its time even if the request's context is done by then
+	err    error // fail at once with err, without reading the request's body (a failed dial)
 }
 
 // hang is an answer's after for a server that never answers.
@@ -39,46 +42,59 @@ type fake struct {
 	clock  clockwork.Clock
 	script []answer
 
-	mu     sync.Mutex
-	reqs   []*http.Request
-	starts []time.Duration
-	bodies []*fakeBody // nil for an attempt that got no response
-	errs   []error     // what each attempt returned
+	mu       sync.Mutex
+	reqs     []*http.Request
+	starts   []time.Duration
+	sent     []string    // the request body each attempt read ("" if none)
+	bodies   []*fakeBody // nil for an attempt that got no response
+	errs     []error     // what each attempt returned
+	attempts []int       // what Attempt says of each attempt's context
 }
 
 func (f *fake) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		io.Copy(io.Discard, req.Body)
-		req.Body.Close()
-	}
 	f.mu.Lock()
 	n := len(f.reqs)
 	f.reqs = append(f.reqs, req)
 	f.starts = append(f.starts, f.now().Sub(f.t0))
+	f.attempts = append(f.attempts, backoffhttp.Attempt(req.Context()))
 	a := f.script[min(n, len(f.script)-1)]
 	f.mu.Unlock()
 
+	var sent []byte
+	if req.Body != nil {
+		if a.err == nil {
+			sent, _ = io.ReadAll(req.Body)
+		}
+		req.Body.Close()
+	}
 	var wait <-chan time.Time
 	if a.after != hang {
 		t := f.clock.NewTimer(a.after)
 		defer t.Stop()
 		wait = t.Chan()
 	}
+	done := req.Context().Done()
+	if a.late {
+		done = nil
+	}
 	var resp *http.Response
 	var body *fakeBody
-	var err error
-	select {
-	case <-wait:
-		body = &fakeBody{ctx: req.Context(), r: strings.NewReader(a.body)}
-		h := a.header.Clone()
-		if h == nil {
-			h = http.Header{}
+	err := a.err
+	if err == nil {
+		select {
+		case <-wait:
+			body = &fakeBody{ctx: req.Context(), r: strings.NewReader(a.body), stall: a.stall, closing: make(chan struct{})}
+			h := a.header.Clone()
+			if h == nil {
+				h = http.Header{}
+			}
+			resp = &http.Response{StatusCode: a.code, Header: h, Body: body, Request: req, ContentLength: -1}
+		case <-done:
+			err = context.Cause(req.Context())
 		}
-		resp = &http.Response{StatusCode: a.code, Header: h, Body: body, Request: req}
-	case <-req.Context().Done():
-		err = context.Cause(req.Context())
 	}
 	f.mu.Lock()
+	f.sent = append(f.sent, string(sent))
 	f.bodies = append(f.bodies, body)
 	f.errs = append(f.errs, err)
 	f.mu.Unlock()
@@ -99,10 +115,14 @@ func newFake(script ...answer) *fake {
 }
 
 // fakeBody is a response body that fails, as net/http's do, once its
-// request's context is done before it has been read to its end.
+// request's context is done before it has been read to its end. One that
+// stalls blocks, once its bytes are read, until it is closed or its
+// request's context is done.
 type fakeBody struct {
-	ctx context.Context
-	r   *strings.Reader
+	ctx     context.Context
+	r       *strings.Reader
+	stall   bool
+	closing chan struct{} // closed by Close
 
 	mu     sync.Mutex
 	closed bool
@@ -110,22 +130,36 @@ type fakeBody struct {
 
 func (b *fakeBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	switch {
 	case b.closed:
+		b.mu.Unlock()
 		return 0, errors.New("read on a closed body")
-	case b.r.Len() == 0:
-		return 0, io.EOF
 	case b.ctx.Err() != nil:
+		b.mu.Unlock()
 		return 0, context.Cause(b.ctx)
+	case b.r.Len() == 0 && b.stall:
+		b.mu.Unlock()
+		select {
+		case <-b.closing:
+			return 0, errors.New("read on a closed body")
+		case <-b.ctx.Done():
+			return 0, context.Cause(b.ctx)
+		}
+	case b.r.Len() == 0:
+		b.mu.Unlock()
+		return 0, io.EOF
 	}
+	defer b.mu.Unlock()
 	return b.r.Read(p)
 }
 
 func (b *fakeBody) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.closed = true
+	if !b.closed {
+		b.closed = true
+		close(b.closing)
+	}
 	return nil
 }
 
@@ -174,8 +208,8 @@ func readAll(t *testing.T, r io.Reader) string {
 func durations(ds ...time.Duration) []time.Duration { return ds }
 
 // Three 503s, each taking 10ms, 100ms apart: the attempts start at 0,
-// 110ms and 220ms, and the caller gets the third 503 at 230ms, body
-// unread; the first two bodies were drained and closed.
+// 110ms and 220ms, and the caller gets the third 503 at 230ms, as it came;
+// the first two bodies were drained and closed.
 func TestTimingPausesBetweenStatuses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(
@@ -190,14 +224,16 @@ func TestTimingPausesBetweenStatuses(t *testing.T) {
 		if !equal(f.starts, durations(0, 110*time.Millisecond, 220*time.Millisecond)) {
 			t.Errorf("attempts started at %v; want [0 110ms 220ms]", f.starts)
 		}
-		// Each body was drained and closed as its attempt ended, the last
-		// one too: a short body is kept in memory, in case it is the answer.
-		for i, b := range f.bodies {
+		// The bodies retried were drained and closed; the last one is the
+		// caller's, untouched.
+		for i, b := range f.bodies[:2] {
 			if !b.drained() {
 				t.Errorf("body %d was not drained and closed", i+1)
 			}
 		}
-		time.Sleep(time.Hour)
+		if f.bodies[2].isClosed() || resp.Body == nil {
+			t.Fatal("the body of the response returned is closed")
+		}
 		if got := readAll(t, resp.Body); got != "busy 3" {
 			t.Errorf("body %q; want \"busy 3\"", got)
 		}
@@ -233,8 +269,8 @@ func TestTimingAttemptTimeoutCutsAHang(t *testing.T) {
 		if s := steps[1]; s.e.At != 50*time.Millisecond || s.a.Outcome != backoff.OutcomeFailed {
 			t.Errorf("attempt 1 ended at %v (%v); want 50ms, failed", s.e.At, s.a.Outcome)
 		}
-		if d, ok := f.reqs[1].Context().Deadline(); ok {
-			t.Errorf("the request context reports a deadline %v; want none (the attempt's is on the policy's clock)", d)
+		if d, _ := f.reqs[1].Context().Deadline(); !d.Equal(f.t0.Add(120 * time.Millisecond)) {
+			t.Errorf("attempt 2's request context reports the deadline %v; want its time limit, 120ms in", d.Sub(f.t0))
 		}
 	})
 }
@@ -440,23 +476,39 @@ type closeTracker struct {
 
 func (c *closeTracker) Close() error { c.closed = true; return nil }
 
-// A POST whose body cannot be replayed is sent once, but under the
-// policy's time limits: its hang is cut, and not retried.
-func TestTimingNotReplayableSentOnceUnderTheTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		body := &closeTracker{Reader: strings.NewReader("payload")}
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, "http://fake.test/", body)
-		f := newFake(answer{after: hang})
-		p := backoff.Policy{AttemptTimeout: 50 * time.Millisecond, MaxTries: 5, RetryIf: backoff.AnyError}
-		resp, _, took, err := roundTripReq(t, f, p, req)
-		e, ok := errors.AsType[*backoff.Error](err)
-		if resp != nil || !ok || e.Reason != backoff.ErrMaxTries || e.Last != backoff.ErrAttemptTimeout || e.Attempts != 1 || took != 50*time.Millisecond {
-			t.Fatalf("got %v, %v at %v; want ErrMaxTries after 1 attempt timed out at 50ms", resp, err, took)
-		}
-		if !body.closed {
-			t.Error("the request body was not closed")
-		}
-	})
+// A request that may not be sent twice (a PUT whose body cannot be
+// replayed, a POST) runs under the policy's time limits: its hang is cut,
+// and not retried, though the core retries attempt timeouts; the Transport
+// gives up.
+func TestTimingNotResendableSentOnceUnderTheTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		method string
+		body   func() io.Reader
+	}{
+		{"PUT, body not replayable", http.MethodPut, func() io.Reader { return &closeTracker{Reader: strings.NewReader("payload")} }},
+		{"POST, body replayable", http.MethodPost, func() io.Reader { return strings.NewReader("payload") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				body := tc.body()
+				req, _ := http.NewRequestWithContext(t.Context(), tc.method, "http://fake.test/", body)
+				f := newFake(answer{after: hang})
+				p := backoff.Policy{AttemptTimeout: 50 * time.Millisecond, MaxTries: 5, RetryIf: backoff.AnyError}
+				resp, _, took, err := roundTripReq(t, f, p, req)
+				e, ok := errors.AsType[*backoff.Error](err)
+				if resp != nil || !ok || e.Reason != backoff.ErrGaveUp || e.Last != backoff.ErrAttemptTimeout || e.Attempts != 1 || took != 50*time.Millisecond {
+					t.Fatalf("got %v, %v at %v; want ErrGaveUp after 1 attempt timed out at 50ms", resp, err, took)
+				}
+				if !e.Timeout() {
+					t.Error("Timeout() is false for a call cut by its attempt timeout")
+				}
+				if ct, ok := body.(*closeTracker); ok && !ct.closed {
+					t.Error("the request body was not closed")
+				}
+			})
+		})
+	}
 }
 
 // No attempt (the caller's context is done, or the policy is invalid):
@@ -494,10 +546,10 @@ func TestFakeClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clock := clockwork.NewFakeClockAt(time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC))
 		f := &fake{t0: clock.Now(), clock: clock, script: []answer{
-			{after: 0, code: 503, header: http.Header{"Retry-After": {clock.Now().Add(42 * time.Second).Format(http.TimeFormat)}}},
+			{after: 0, code: 503, header: http.Header{"Retry-After": {clock.Now().Add(21 * time.Second).Format(http.TimeFormat)}}},
 			{after: 0, code: 200, body: "abc"},
 		}}
-		// The 503's hint makes the pause 42s: move the fake clock over it.
+		// The 503's hint makes the pause 21s: move the fake clock over it.
 		skip := backoff.ObserverFunc(func(e backoff.Event, a backoff.Action) {
 			if a.Kind == backoff.ActionPause {
 				clock.Advance(a.Until - e.At)
@@ -510,8 +562,8 @@ func TestFakeClock(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		errs, _ := rec.ended()
-		if se, ok := errors.AsType[*backoffhttp.StatusError](errs[0]); !ok || se.RetryAfter() != 42*time.Second {
-			t.Errorf("attempt 1 ended with %v; want a 503 with hint 42s", errs[0])
+		if se, ok := errors.AsType[*backoffhttp.StatusError](errs[0]); !ok || se.RetryAfter() != 21*time.Second {
+			t.Errorf("attempt 1 ended with %v; want a 503 with hint 21s", errs[0])
 		}
 		one := make([]byte, 1)
 		clock.Advance(999 * time.Millisecond)

@@ -12,71 +12,135 @@
 //			Pause: 500 * time.Millisecond, MaxTries: 4, RetryIf: backoff.AnyError},
 //	}}
 //
+// A request can carry a policy of its own in its context ([WithPolicy]):
+// a tighter deadline for one endpoint, no retry for another.
+//
 // # What is retried
 //
-// A request is retried only if it is safe to send again: its method is
-// idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) or it carries an
-// Idempotency-Key header (see [Idempotent]; [Transport.Eligible] opts
-// other requests in), and its body can be replayed. A body is replayed
-// through Request.GetBody, which http.NewRequest sets for bytes, strings
-// and bytes.Buffer bodies. A request whose body cannot be replayed, or that
-// is not eligible, is sent once: it still runs under the policy's time
-// limits and observer, with MaxTries 1.
-//
 // An outcome is retried if the classifier ([Transport.Classify], by
-// default [Transient]) calls it transient: connection refused or reset,
-// EOF before a response, timeouts, and the statuses 408, 429, 502, 503 and
-// 504. Policy.RetryIf then narrows that choice: it is asked only about
-// transient failures, and, as everywhere in package backoff, a nil RetryIf
-// retries none of them (backoff.AnyError retries them all). Attempt
-// timeouts are always retried, as the core decides.
+// default [Transient]) calls it transient: a connection refused, reset or
+// cut off, timeouts, and the statuses 408, 429, 502, 503 and 504; and if
+// the request can be sent again:
+//
+//   - its method is idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) or
+//     it carries an Idempotency-Key header (see [Idempotent];
+//     [Transport.Eligible] decides otherwise), and its body can be
+//     replayed (see below); or
+//   - whatever its method, the failure proves that nothing of the request
+//     was sent, as net/http itself resends any request then: the
+//     connection was never made (a *net.OpError whose Op is "dial" or
+//     "proxyconnect", which covers a refused connection and a DNS
+//     failure, or a *net.DNSError). A body that cannot be replayed is
+//     sent again then only if it was never read.
+//
+// Policy.RetryIf then narrows that choice: it is asked only about
+// transient failures of a request that can be sent again, and, as
+// everywhere in package backoff, a nil RetryIf retries none of them
+// (backoff.AnyError retries them all). An attempt timeout is retried, as
+// the core decides, if the request can be sent again.
+//
+// A response whose delay hint (below) exceeds [Transport.MaxDelay] is not
+// retried: the caller gets it at once.
+//
+// # Request bodies
+//
+// What happens to each kind of request body when an attempt is retried:
+//
+//   - none (nil or http.NoBody): nothing to replay; the request is sent
+//     again as it is.
+//   - a body with Request.GetBody (http.NewRequest sets it for
+//     *bytes.Buffer, *bytes.Reader and *strings.Reader bodies): each
+//     retry sends the body GetBody returns; an error from GetBody ends
+//     the call, not retried.
+//   - any other body that is an io.Seeker (an *os.File, say): each retry
+//     seeks it back to where it was when RoundTrip was called, once the
+//     previous attempt can no longer read it, and sends it again; a
+//     failed Seek ends the call, not retried. The Base never sees it
+//     closed: it is closed once the call is over and the last attempt is
+//     done with it.
+//   - any other body: sent once, or again only after a failure that proves
+//     nothing was sent and while it has not been read at all.
+//
+// Either way the request's Body is closed, as a RoundTripper must close
+// it, and Request.ContentLength is sent unchanged with every attempt.
 //
 // # What the caller gets
 //
 // A RoundTripper returns a response, with a nil error, whenever it got one,
 // whatever its status (see [http.RoundTripper]). So when the call ends
 // right after a response with an error status (retries ran out on a 503,
-// GiveUp said stop, the next pause would pass the deadline, or the status
-// is one that is not retried, such as 404), the caller gets that response,
-// status, header and body, exactly as a plain http.Client would have
-// returned it. Only when the call ends without a response to show (the
-// last attempt failed to connect, or was cut by its timeout or by the
-// deadline), or because the caller's own context is done, does the caller
-// get an error: the [*backoff.Error] saying why the call stopped and what
-// failed last. If that was a status, Error.Last is its [*StatusError], so
-// the status code is never lost.
+// GiveUp said stop, the next pause would pass a deadline, the server asked
+// for a delay beyond MaxDelay, or the status is one that is not retried,
+// such as 404), the caller gets that response, status, header and body,
+// exactly as a plain http.Client would have returned it. Only when the
+// call ends without a response to show (the last attempt failed to
+// connect, or was cut by its timeout or by the deadline), or because the
+// caller's own context is done, does the caller get an error: the
+// [*backoff.Error] saying why the call stopped and what failed last (which
+// http.Client wraps in a *url.Error). If that was a status, Error.Last is
+// its [*StatusError], so the status code is never lost.
 //
-// # Bodies and connections
+// Timeouts look like timeouts, as with a plain http.Client: when a time
+// limit ended the call (Policy.Deadline, the deadline of the request's
+// context, or AttemptTimeout on the last attempt the policy allowed), the
+// error's Timeout method reports true (through *url.Error, os.IsTimeout
+// and a net.Error type assertion alike; see [backoff.Error.Timeout]), and
+// errors.Is(err, context.DeadlineExceeded) holds. A cancel of the
+// request's context is no timeout, as with net/http.
+//
+// # Response bodies and connections
 //
 // The response returned keeps its body readable after RoundTrip returns:
-// each attempt sends its request with a context of its own, done at the
-// attempt's time limit (the earlier of Policy.AttemptTimeout and
-// Policy.Deadline, on the policy's clock, with the same cause) or when the
-// caller's context is done, and otherwise alive until the body is read to
-// its end or closed. So the policy's time limits bound reading the body
-// too, as http.Client.Timeout does. A response discarded for a retry is
-// drained (at most [DrainLimit] bytes) and closed, so that its connection
-// is reused.
+// each attempt's request runs under the attempt's own context (done at the
+// attempt's time limit, the earlier of Policy.AttemptTimeout and
+// Policy.Deadline on the policy's clock, with the same cause, or when the
+// request's context is done), and the context of the attempt whose
+// response is returned stays alive until its body is read to its end or
+// closed. So the policy's time limits bound reading the body too, as
+// http.Client.Timeout does. A response that arrives at or after its
+// attempt's time limit is cut off with it: its body could not be read.
 //
-// # Retry-After
+// A response discarded for a retry is drained, so that its connection is
+// reused, and closed: at most [DrainLimit] bytes, for at most
+// [DrainTimeout] (a body that has not ended by then is closed, and its
+// connection with it), while the pause before the next attempt runs. The
+// next attempt starts when both are over. A response whose status ends the
+// call is not drained: the caller gets it as it came.
 //
-// A response's Retry-After header (delta-seconds or an HTTP-date) is parsed
-// into the hint of its [*StatusError], whose RetryAfter method package
-// backoff reads: the next pause lasts at least that long (see
-// [backoff.RetryAfter]). A hint that would end at or after Policy.Deadline
-// ends the call at once, with Reason backoff.ErrDeadline (as the
-// Observer's last step shows), and the caller gets the response that
-// carried the hint, Retry-After header included.
+// Retries happen below http.Client: its redirects, its Jar and its
+// CheckRedirect see only the response each call ends with, never the
+// responses discarded for a retry (their Set-Cookie headers included).
+//
+// # Delay hints
+//
+// A response may ask for a delay before the next attempt: [ResponseDelay]
+// reads the standard headers (Retry-After, retry-after-ms, and on a 429
+// RateLimit-Reset), and [Transport.DelayHint] replaces it. The delay
+// becomes the hint of the attempt's [*StatusError], whose RetryAfter method
+// package backoff reads: the next pause lasts at least that long (see
+// [backoff.RetryAfter]). A server does not decide alone how long a client
+// waits: a hint beyond [Transport.MaxDelay] (by default [DefaultMaxDelay])
+// ends the call at once, not retried, and one that would end at or after
+// Policy.Deadline or the deadline of the request's context ends it at once
+// too (with Reason backoff.ErrDeadline or context.DeadlineExceeded); the
+// caller gets the response that carried the hint, its header included.
 //
 // # Observing
 //
 // The policy's Observer sees every attempt, and the status code of every
-// response with an error status (400 and above): such an attempt ends with
-// a *StatusError as Event.Err, Failed if it is retried and Rejected if not
-// (so backoff.Stats counts a 404 as a failed call, although the caller gets
-// the 404 response with a nil error). A response below 400 ends the call
-// as a success, whose Event.Err is nil: the Observer does not see its exact
-// code, which only the caller's response carries.
+// response with an error status (400 and above) or that the classifier
+// calls transient: such an attempt ends with a *StatusError as Event.Err,
+// OutcomeFailed if it is retried and OutcomeRejected if it is not
+// retryable (so backoff.Stats counts a 404 as a failed call, although the
+// caller gets the 404 response with a nil error). The last attempt of a
+// call that runs out of tries is OutcomeFailed too: it was retryable, but
+// not retried. A response below 400 ends the call as a success, whose
+// Event.Err is nil: the Observer does not see its exact code.
+//
+// To see every attempt's request and response, whatever the status (to
+// log them, to sign each attempt anew, to add a header saying which
+// attempt it is), wrap Base: it is called once per attempt, and
+// [Attempt] tells it which one.
 //
 // Every function of the package is safe for concurrent use.
 package backoffhttp
@@ -85,19 +149,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/internal/handoff"
 )
 
 // DrainLimit is the most bytes read from the body of a response that is
-// discarded for a retry. A body that ends within it is read to its end, so
-// its connection goes back to the pool for the next attempt; a longer one
-// is closed when the next attempt starts, which closes its connection too
-// (reading on would cost more than a new connection).
+// discarded for a retry. A body that ends within it (exactly DrainLimit
+// bytes included) is read to its end, so its connection goes back to the
+// pool for the next attempt; a longer one is closed, which closes its
+// connection too (reading on would cost more than a new connection). A
+// response whose Content-Length says it is longer is closed at once.
 const DrainLimit = 64 << 10
+
+// DrainTimeout is the longest a response discarded for a retry is drained:
+// a body that has not ended by then (a server that stalls) is closed, and
+// its connection with it. Draining runs while the pause before the next
+// attempt does, so it delays that attempt only by the time it outlasts the
+// pause.
+const DrainTimeout = 250 * time.Millisecond
+
+// DefaultMaxDelay is the longest delay a server can ask for (see
+// [Transport.MaxDelay]) when MaxDelay is 0: as long as the pauses of
+// go-retryablehttp's default policy may grow, and as long as the deadline
+// of [DefaultPolicy].
+const DefaultMaxDelay = 30 * time.Second
 
 // A Transport is an http.RoundTripper that sends each request through Base,
 // retried under Policy. Each call of RoundTrip is one call of [backoff.Do]
@@ -113,23 +191,32 @@ const DrainLimit = 64 << 10
 // changed once it is in use. It reads Policy on every call and never
 // changes it: the Transport runs each call under a copy whose RetryIf,
 // GiveUp and Observer wrap Policy's.
+//
+// Cost: a request that succeeds at once costs, over the same request
+// through Base, the policy's own costs (see [backoff.Do]), a copy of the
+// request with the attempt's context, and some hundred bytes in 4 to 6
+// allocations.
 type Transport struct {
 	// Base sends each attempt. Nil: http.DefaultTransport. It must honour
 	// the request's context, as net/http's transports do: the attempt's
-	// time limit reaches it only through that context.
+	// time limit reaches it only through that context. [Attempt] tells it
+	// which attempt a request is.
 	Base http.RoundTripper
 
 	// Policy says how each request is retried; see package backoff.
 	// Policy.RetryIf is asked only about the failures the classifier
-	// calls transient (nil: none is retried). Attempts run on the
-	// caller's goroutine (there is no backoff.Abandon here): net/http
-	// honours contexts, and an abandoned attempt could still return a
-	// response whose connection nobody would close.
+	// calls transient (nil: none is retried). A request whose context
+	// carries a policy of its own ([WithPolicy]) runs under that one
+	// instead. Attempts run on the caller's goroutine: backoff.Abandon is
+	// not used, because net/http honours contexts, and an abandoned
+	// attempt could still return a response whose connection nobody would
+	// close.
 	Policy backoff.Policy
 
 	// Eligible reports whether a request may be sent more than once. Nil:
-	// [Idempotent]. A request with a body that cannot be replayed (no
-	// GetBody) is sent once whatever Eligible says.
+	// [Idempotent]. A request that is not eligible, or whose body cannot
+	// be replayed, is sent again only after a failure that proves nothing
+	// of it was sent (see the package documentation).
 	Eligible func(req *http.Request) bool
 
 	// Classify reports whether the outcome of an attempt is transient,
@@ -137,6 +224,20 @@ type Transport struct {
 	// when resp is not. It must not read or close resp.Body. Nil:
 	// [Transient].
 	Classify func(resp *http.Response, err error) bool
+
+	// DelayHint returns the delay a response asks for before the next
+	// attempt, or 0 if it asks for none; now is when the response
+	// arrived, on the policy's clock. It is asked about every response
+	// that becomes a [StatusError], and must not read or close its body.
+	// Nil: [ResponseDelay].
+	DelayHint func(resp *http.Response, now time.Time) time.Duration
+
+	// MaxDelay bounds the delay a server can ask for: a response whose
+	// delay hint exceeds it is not retried, and the caller gets it at
+	// once. Zero: [DefaultMaxDelay]. To let a server ask for any delay,
+	// set it to math.MaxInt64. A negative MaxDelay makes every request
+	// fail with an error saying so.
+	MaxDelay time.Duration
 }
 
 // NewClient returns an http.Client whose Transport is a [Transport] that
@@ -146,23 +247,52 @@ func NewClient(p backoff.Policy) *http.Client {
 	return &http.Client{Transport: &Transport{Policy: p}}
 }
 
-// DefaultPolicy returns a Policy for a client that replaces
-// http.DefaultClient: at most 3 attempts, a second apart, every transient
-// failure retried. Like http.DefaultClient it sets no time limit, because
-// the limits also bound reading the response's body; add AttemptTimeout
-// and Deadline to cut hanging servers off.
+// DefaultPolicy returns a Policy for a client that a service can ship
+// with, like the standard resilience handler of .NET's HttpClient:
+//
+//   - AttemptTimeout 10s: a server that hangs is cut off, and asked
+//     again. The limit bounds reading the body too, so a download that
+//     takes longer needs a policy of its own.
+//   - Deadline 30s: no call lasts longer, pauses, delay hints and the
+//     body included, whatever the server does.
+//   - at most 3 attempts, every transient failure retried: a failing
+//     dependency gets at most three times its load.
+//   - pauses of 1s, then 2s, each spread by EqualJitter (half of it at
+//     random), so that clients that failed together do not retry
+//     together.
 func DefaultPolicy() backoff.Policy {
-	return backoff.Policy{Pause: time.Second, MaxTries: 3, RetryIf: backoff.AnyError}
+	return backoff.Policy{
+		AttemptTimeout: 10 * time.Second,
+		Deadline:       30 * time.Second,
+		Pause:          time.Second,
+		Growth:         2,
+		Jitter:         backoff.EqualJitter,
+		MaxTries:       3,
+		RetryIf:        backoff.AnyError,
+	}
 }
 
 // RoundTrip sends req through Base, retried under Policy, and returns the
 // response to show for it, or an error: see the package documentation. It
 // closes req.Body, as a RoundTripper must, and does not change req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := &call{req: req, base: t.Base, classify: t.Classify, clock: t.Policy.Clock, observer: t.Policy.Observer}
+	p := &t.Policy
+	if rp, ok := req.Context().Value(policyKey{}).(*backoff.Policy); ok {
+		p = rp
+	}
+	if err := t.validate(p); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	c := &call{t: t, req: req, clock: p.Clock, policy: p}
+	c.h.Context = req.Context()
+	c.base = t.Base
 	if c.base == nil {
 		c.base = http.DefaultTransport
 	}
+	c.classify = t.Classify
 	if c.classify == nil {
 		c.classify = Transient
 	}
@@ -170,31 +300,32 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if eligible == nil {
 		eligible = Idempotent
 	}
+	c.body.init(req)
+	c.eligible = eligible(req) && c.body.replayable()
 
-	p := t.Policy
-	if err := p.Validate(); err != nil { // before MaxTries is set below
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, err
+	q := *p
+	q.Observer = c
+	q.RetryIf = c.retryIf
+	if !c.eligible {
+		// A request that may not be sent again whatever happens must also
+		// stop after an attempt timeout, which RetryIf is not asked about.
+		q.GiveUp = c.giveUp
 	}
-	p.Observer = c
-	if !replayable(req) || !eligible(req) {
-		p.MaxTries = 1
-	}
-	retryIf := p.RetryIf
-	p.RetryIf = func(err error) bool {
-		return c.transient && retryIf != nil && retryIf(err)
-	}
-
-	resp, err := backoff.Do(req.Context(), p, c.attempt)
-	if !c.sent && req.Body != nil {
-		req.Body.Close() // no attempt was made: the body is still ours to close
-	}
+	resp, err := backoff.Do(&c.h, q, c.attempt)
+	c.body.end()
 	if err == nil {
 		return resp, nil
 	}
 	return c.end(err)
+}
+
+// validate reports what is wrong with the Transport's settings, or with
+// the policy p it is about to run.
+func (t *Transport) validate(p *backoff.Policy) error {
+	if t.MaxDelay < 0 {
+		return fmt.Errorf("backoffhttp: Transport.MaxDelay is %v; want 0 (DefaultMaxDelay) or more", t.MaxDelay)
+	}
+	return p.Validate()
 }
 
 // CloseIdleConnections closes the idle connections of Base, if it has a
@@ -210,64 +341,65 @@ func (t *Transport) CloseIdleConnections() {
 	}
 }
 
-// Idempotent reports whether req may be sent again as it is: its method is
-// GET, HEAD, OPTIONS, TRACE, PUT or DELETE (RFC 9110's idempotent
-// methods; an empty method is GET), or it has an Idempotency-Key or
-// X-Idempotency-Key header (even with a nil value, which net/http does not
-// send). It is the default of [Transport.Eligible], and the rule net/http
-// itself follows before resending a request on a new connection, with PUT
-// and DELETE added.
-func Idempotent(req *http.Request) bool {
-	switch req.Method {
-	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	if _, ok := req.Header["Idempotency-Key"]; ok {
-		return true
-	}
-	_, ok := req.Header["X-Idempotency-Key"]
-	return ok
-}
-
-// replayable reports whether req's body can be sent again.
-func replayable(req *http.Request) bool {
-	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-}
-
 // A call is the state of one RoundTrip. It is used by one goroutine only:
-// attempts run on the caller's goroutine, and the
-// policy's RetryIf, GiveUp and Observer are called there too.
+// attempts run on the caller's goroutine, and the policy's RetryIf,
+// GiveUp and Observer are called there too.
 type call struct {
+	h        handoff.Context // the request's context, for Do: attempts may keep theirs
+	t        *Transport
 	req      *http.Request
 	base     http.RoundTripper
 	classify func(*http.Response, error) bool
 	clock    backoff.Clock        // nil: the system clock
-	observer backoff.Observer     // the policy's own, or nil
-	steps    backoff.CallObserver // what observer.Begin returned for this call
-
-	cut       error          // what ends the running attempt (its Start action's Cut)
-	sent      bool           // req.Body has been given to base
-	transient bool           // the classifier called the latest attempt's failure transient
-	held      *http.Response // the latest attempt's response with an error status, if any
-	heldErr   *StatusError   // what that attempt returned for it
+	policy   *backoff.Policy      // the policy the call runs under, as given
+	steps    backoff.CallObserver // what the policy's Observer.Begin returned, if any
+	body     replay               // gives each attempt the request's body
+	eligible bool                 // the request may be sent again (Eligible, and a body that can be replayed)
+	n        int                  // the attempt under way
+	cut      error                // what ends it at its time limit (its Start action's Cut)
+	retry    bool                 // the latest attempt's failure may be retried
+	held     *http.Response       // the latest attempt's response with an error status, if any
+	heldErr  *StatusError         // what that attempt returned for it
 }
 
-// Begin begins the call for the policy's observer, which is told its
-// steps too: the call is its own observer, to learn the limit that cuts
-// each attempt.
-func (c *call) Begin(ctx context.Context, bc backoff.Call) backoff.CallObserver {
-	if c.observer != nil {
-		bc.Policy.Observer = c.observer
-		c.steps = c.observer.Begin(ctx, bc)
+// retryIf is the call's Policy.RetryIf: the policy's own, asked only
+// about a transient failure after which the request can be sent again.
+func (c *call) retryIf(err error) bool {
+	return c.retry && c.policy.RetryIf != nil && c.policy.RetryIf(err)
+}
+
+// giveUp is the call's Policy.GiveUp when the request is not eligible:
+// it stops after any failure after which the request cannot be sent
+// again (an attempt timeout, say), then asks the policy's own.
+func (c *call) giveUp(err error) bool {
+	return !c.retry || c.policy.GiveUp != nil && c.policy.GiveUp(err)
+}
+
+// Begin begins the call for the policy's observer, with the request's
+// context and the policy as given: the call is its own observer, to learn
+// each attempt's number and the limit that cuts it, and to drain a
+// response discarded for a retry.
+func (c *call) Begin(_ context.Context, bc backoff.Call) backoff.CallObserver {
+	if o := c.policy.Observer; o != nil {
+		bc.Policy = *c.policy
+		c.steps = o.Begin(c.req.Context(), bc)
 	}
 	return c
 }
 
-// Observe records the limit that cuts each attempt, then tells the
-// policy's observer.
+// Observe records each attempt's number and cut, discards a response
+// the core retries, then tells the policy's observer.
 func (c *call) Observe(e backoff.Event, a backoff.Action) {
-	if a.Kind == backoff.ActionStart {
-		c.cut = a.Cut
+	switch {
+	case a.Kind == backoff.ActionStart:
+		c.n, c.cut = a.Attempt, a.Cut
+	}
+	if e.Kind == backoff.EventEnded && c.held != nil && (a.Kind == backoff.ActionPause || a.Kind == backoff.ActionStart) {
+		// The held response is not the answer: free its connection while
+		// the pause runs (or the next attempt, without a pause).
+		resp := c.held
+		c.held, c.heldErr = nil, nil
+		drain(resp.Body, resp.ContentLength, c.clock)
 	}
 	if c.steps != nil {
 		c.steps.Observe(e, a)
@@ -277,108 +409,89 @@ func (c *call) Observe(e backoff.Event, a backoff.Action) {
 // attempt is the operation the executor retries: one round trip. A
 // response that is not transient and below 400 is a success. Any other
 // response is returned as a *StatusError (transient, so retried, or not),
-// and the response itself is kept in c.held, to be discarded when the next
-// attempt starts or returned to the caller when the call ends.
+// and the response itself is kept in c.held, to be drained if the call
+// goes on or returned to the caller if it ends.
 func (c *call) attempt(actx context.Context) (*http.Response, error) {
-	c.discard() // the previous attempt's response, if any, is not the answer
-	c.transient = false
-
-	body := c.req.Body
-	if c.sent && body != nil && body != http.NoBody {
-		if c.req.GetBody == nil { // cannot happen: MaxTries is 1 then
-			return nil, errors.New("backoffhttp: the request body cannot be replayed")
-		}
-		b, err := c.req.GetBody()
-		if err != nil {
-			return nil, fmt.Errorf("backoffhttp: replaying the request body: %w", err)
-		}
-		body = b
+	c.retry = false
+	if c.held != nil { // not drained by Observe: cannot happen, but leaks nothing
+		c.held.Body.Close()
+		c.held, c.heldErr = nil, nil
 	}
-	c.sent = true
-
-	// The request's context is done when the attempt's is, with the same
-	// cause, while the attempt runs (the bridge); but the executor also
-	// cancels the attempt's context as soon as this function returns, and
-	// the response's body must outlive that. So once the round trip is
-	// over the bridge is cut, and a timer of the request's own takes over
-	// the attempt's time limit.
-	rctx, cancel := context.WithCancelCause(c.req.Context())
-	bridge := context.AfterFunc(actx, func() { cancel(context.Cause(actx)) })
-	r := c.req.WithContext(rctx)
+	body, err := c.body.next()
+	if err != nil {
+		return nil, err
+	}
+	r := c.req.WithContext(&attemptContext{Context: actx, n: c.n})
 	r.Body = body
 	resp, err := c.base.RoundTrip(r)
-	if !bridge() {
-		// The attempt's time is up, or the caller's context is done: what
-		// came back is cut off with it (the executor reports the cut).
-		if resp != nil {
-			resp.Body.Close()
-		}
-		if err == nil {
-			err = context.Cause(rctx)
-		}
-		return nil, err
+	if err == nil && c.late(actx) {
+		// The attempt's time is up, or the request's context is done:
+		// what came back is cut off with it (the executor reports the cut).
+		resp.Body.Close()
+		resp, err = nil, context.Cause(actx)
 	}
 	if err != nil {
-		cancel(nil)
-		c.transient = c.classify(nil, err)
+		c.retry = c.classify(nil, err) && (c.eligible || unsent(err) && c.body.reusable())
 		return nil, err
 	}
-	resp.Body = c.keep(actx, resp.Body, cancel)
+	// The response's body outlives the attempt: take its context's
+	// cancel over from the executor (nil without a time limit), to call
+	// it when the body is done with.
+	if cancel := c.h.Take(); cancel != nil {
+		resp.Body = keep(resp.Body, cancel)
+	}
 
 	transient := c.classify(resp, nil)
 	if !transient && resp.StatusCode < 400 {
 		return resp, nil
 	}
-	c.transient = transient
-	se := newStatusError(resp, c.now())
-	if transient {
-		drain(resp) // to the limit: the connection is free before the pause
+	now := c.now()
+	se := newStatusError(resp)
+	if c.t.DelayHint != nil {
+		se.retryAfter = max(c.t.DelayHint(resp, now), 0)
+	} else {
+		se.retryAfter = ResponseDelay(resp, now)
 	}
+	maxDelay := c.t.MaxDelay
+	if maxDelay == 0 {
+		maxDelay = DefaultMaxDelay
+	}
+	c.retry = transient && c.eligible && se.retryAfter <= maxDelay
 	c.held, c.heldErr = resp, se
 	return nil, se
 }
 
-// keep returns body wrapped so that closing it, or reading it to its end,
-// releases the request's context, and arms the attempt's time limit on
-// that context (unless the caller's context ends first anyway).
-func (c *call) keep(actx context.Context, rc io.ReadCloser, cancel context.CancelCauseFunc) io.ReadCloser {
-	if rc == http.NoBody { // nothing to read: nothing to keep alive
-		cancel(nil)
-		return rc
+// late reports whether a response that arrived in the attempt of actx is
+// too late to be read: the attempt's context is done, or the attempt's
+// time limit has come (its timer may not have run yet).
+func (c *call) late(actx context.Context) bool {
+	if actx.Err() != nil {
+		return true
 	}
-	b := &body{rc: rc, cancel: cancel}
-	if cut := c.cut; cut != nil {
-		if d, ok := actx.Deadline(); ok {
-			if pd, ok := c.req.Context().Deadline(); !ok || d.Before(pd) {
-				b.stop = c.afterFunc(d, func() { cancel(cut) })
-			}
-		}
+	if c.cut == nil {
+		return false
 	}
-	if w, ok := rc.(io.Writer); ok { // 101 Switching Protocols: the body is the connection
-		return &rwBody{b, w}
+	d, _ := actx.Deadline()
+	if c.now().Before(d) {
+		return false
 	}
-	return b
-}
-
-// discard drains (as far as drain did) and closes the held response.
-func (c *call) discard() {
-	if c.held != nil {
-		c.held.Body.Close()
-		c.held, c.heldErr = nil, nil
-	}
+	<-actx.Done() // due now: its cause is set at once
+	return true
 }
 
 // end turns the error of Do into what RoundTrip returns: the held
 // response if the call ended right after it, for any reason but the
-// caller's context; else the error.
+// request's context being done; else the error.
 func (c *call) end(err error) (*http.Response, error) {
-	resp := c.held
-	if e, ok := errors.AsType[*backoff.Error](err); ok && resp != nil &&
-		e.Last == error(c.heldErr) && c.req.Context().Err() == nil {
-		c.held, c.heldErr = nil, nil
+	resp, se := c.held, c.heldErr
+	c.held, c.heldErr = nil, nil
+	if resp == nil {
+		return nil, err
+	}
+	if e, ok := errors.AsType[*backoff.Error](err); ok && e.Last == error(se) && c.req.Context().Err() == nil {
 		return resp, nil
 	}
-	c.discard()
+	resp.Body.Close()
 	return nil, err
 }
 
@@ -388,13 +501,4 @@ func (c *call) now() time.Time {
 		return time.Now()
 	}
 	return c.clock.Now()
-}
-
-// afterFunc calls f in its own goroutine at t on the policy's clock,
-// unless the returned function is called first.
-func (c *call) afterFunc(t time.Time, f func()) func() bool {
-	if c.clock == nil {
-		return time.AfterFunc(time.Until(t), f).Stop
-	}
-	return c.clock.AfterFunc(t.Sub(c.clock.Now()), f).Stop
 }

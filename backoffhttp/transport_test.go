@@ -123,8 +123,8 @@ func TestRetryAfter(t *testing.T) {
 	}{
 		{"seconds, zero: retried", "0", time.Minute, 0, true},
 		{"date, past: retried", serverDate.Add(-10 * time.Second).Format(http.TimeFormat), time.Minute, 0, true},
-		{"seconds past the deadline: the 429 at once", "120", time.Minute, 2 * time.Minute, false},
-		{"date past the deadline: the 429 at once", serverDate.Add(90 * time.Second).Format(http.TimeFormat), time.Minute, 90 * time.Second, false},
+		{"seconds past the deadline: the 429 at once", "20", 10 * time.Second, 20 * time.Second, false},
+		{"date past the deadline: the 429 at once", serverDate.Add(15 * time.Second).Format(http.TimeFormat), 10 * time.Second, 15 * time.Second, false},
 		{"garbage: no hint, retried", "soon", time.Minute, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
