@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,7 @@ type answer struct {
 	stall  bool  // the body stalls after its bytes: a Read blocks until it is closed or its context is done
 	late   bool  // the answer comes at its time even if the request's context is done by then
 	err    error // fail at once with err, without reading the request's body (a failed dial)
+	cut    error // read the request's body, then fail with cut (a reset)
 }
 
 // hang is an answer's after for a server that never answers.
@@ -80,6 +82,9 @@ func (f *fake) RoundTrip(req *http.Request) (*http.Response, error) {
 	var resp *http.Response
 	var body *fakeBody
 	err := a.err
+	if a.cut != nil {
+		err = a.cut
+	}
 	if err == nil {
 		select {
 		case <-wait:
@@ -126,6 +131,7 @@ type fakeBody struct {
 
 	mu     sync.Mutex
 	closed bool
+	eof    bool // a Read returned io.EOF
 }
 
 func (b *fakeBody) Read(p []byte) (int, error) {
@@ -146,6 +152,7 @@ func (b *fakeBody) Read(p []byte) (int, error) {
 			return 0, context.Cause(b.ctx)
 		}
 	case b.r.Len() == 0:
+		b.eof = true
 		b.mu.Unlock()
 		return 0, io.EOF
 	}
@@ -163,11 +170,12 @@ func (b *fakeBody) Close() error {
 	return nil
 }
 
-// drained reports whether the body was read to its end and closed.
+// drained reports whether the body was read to its end (EOF seen, as
+// net/http needs to reuse the connection) and closed.
 func (b *fakeBody) drained() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.closed && b.r.Len() == 0
+	return b.closed && b.eof
 }
 
 func (b *fakeBody) isClosed() bool {
@@ -187,11 +195,14 @@ func roundTrip(t *testing.T, f *fake, p backoff.Policy) (*http.Response, *record
 	return roundTripReq(t, f, p, req)
 }
 
-func roundTripReq(t *testing.T, f *fake, p backoff.Policy, req *http.Request) (*http.Response, *recorder, time.Duration, error) {
+func roundTripReq(t *testing.T, f *fake, p backoff.Policy, req *http.Request, configure ...func(*backoffhttp.Transport)) (*http.Response, *recorder, time.Duration, error) {
 	t.Helper()
 	rec := &recorder{}
 	p.Observer = backoff.MultiObserver(rec, p.Observer) // the test's own, if any, told after rec
 	tr := &backoffhttp.Transport{Base: f, Policy: p}
+	for _, c := range configure {
+		c(tr)
+	}
 	resp, err := tr.RoundTrip(req)
 	return resp, rec, f.now().Sub(f.t0), err
 }
@@ -575,6 +586,271 @@ func TestFakeClock(t *testing.T) {
 		synctest.Wait()
 		if _, err := resp.Body.Read(one); !errors.Is(err, backoff.ErrAttemptTimeout) {
 			t.Fatalf("read at the limit: %v; want ErrAttemptTimeout", err)
+		}
+	})
+}
+
+// A server that hangs cannot stall a DefaultPolicy call: each attempt is
+// cut at 10s, and the call ends at its 30s deadline exactly, with an error
+// that says it is a timeout, whatever the jittered pauses were.
+func TestTimingDefaultPolicyCannotStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(answer{after: hang})
+		resp, rec, took, err := roundTrip(t, f, backoffhttp.DefaultPolicy())
+		e, ok := errors.AsType[*backoff.Error](err)
+		if resp != nil || !ok || e.Reason != backoff.ErrDeadline || took != 30*time.Second || !e.Timeout() {
+			t.Fatalf("got %v, %v at %v; want ErrDeadline at 30s, a timeout", resp, err, took)
+		}
+		if n := rec.attempts(); n != 3 {
+			t.Errorf("%d attempts; want 3", n)
+		}
+		for i, s := range rec.all() {
+			if s.a.Kind == backoff.ActionStart && s.a.Until-s.e.At > 10*time.Second {
+				t.Errorf("step %d: an attempt allowed %v; want at most 10s", i, s.a.Until-s.e.At)
+			}
+		}
+	})
+}
+
+// A server cannot make a client wait longer than Transport.MaxDelay: a
+// hint beyond it ends the call at once, and the caller gets the response
+// that carried it, as after a hint past the deadline. A hint of exactly
+// MaxDelay is waited for.
+func TestTimingMaxDelay(t *testing.T) {
+	bubbleStart := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) // synctest's epoch
+	for _, tc := range []struct {
+		name       string
+		retryAfter string
+		maxDelay   time.Duration
+		retried    bool
+	}{
+		{"999999999999 seconds", "999999999999", 0, false},
+		{"a day", "86400", 0, false},
+		{"the year 9999", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Format(http.TimeFormat), 0, false},
+		{"31s, over the default", "31", 0, false},
+		{"30s, the default", "30", 0, true},
+		{"a day, under a MaxDelay of two", "86400", 48 * time.Hour, true},
+		{"a minute, over a MaxDelay of 2s", "60", 2 * time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				if !time.Now().Equal(bubbleStart) {
+					t.Fatalf("the bubble starts at %v; the test assumes %v", time.Now(), bubbleStart)
+				}
+				f := newFake(
+					answer{after: 100 * time.Millisecond, code: 503, header: http.Header{"Retry-After": {tc.retryAfter}}, body: "later"},
+					answer{after: 0, code: 200, body: "ok"},
+				)
+				p := backoff.Policy{Pause: time.Second, MaxTries: 3, RetryIf: backoff.AnyError} // no deadline
+				req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://fake.test/", nil)
+				resp, rec, took, err := roundTripReq(t, f, p, req, func(tr *backoffhttp.Transport) { tr.MaxDelay = tc.maxDelay })
+				if err != nil {
+					t.Fatalf("RoundTrip: %v", err)
+				}
+				defer resp.Body.Close()
+				if tc.retried {
+					if resp.StatusCode != 200 || len(f.reqs) != 2 {
+						t.Fatalf("got %d after %d attempts; want 200 after 2", resp.StatusCode, len(f.reqs))
+					}
+					return
+				}
+				if resp.StatusCode != 503 || took != 100*time.Millisecond || len(f.reqs) != 1 || resp.Header.Get("Retry-After") != tc.retryAfter {
+					t.Fatalf("got %d at %v after %d attempts; want the 503, with its Retry-After, at 100ms after 1", resp.StatusCode, took, len(f.reqs))
+				}
+				if _, outcomes := rec.ended(); !equal(outcomes, []backoff.Outcome{backoff.OutcomeRejected}) {
+					t.Errorf("outcomes %v; want [rejected]", outcomes)
+				}
+			})
+		})
+	}
+}
+
+// A negative MaxDelay is refused, with an error that names it, and the
+// request's body is closed.
+func TestMaxDelayNegative(t *testing.T) {
+	body := &closeTracker{Reader: strings.NewReader("payload")}
+	req, _ := http.NewRequest(http.MethodPut, "http://fake.test/", body)
+	f := newFake(answer{code: 200})
+	resp, _, _, err := roundTripReq(t, f, backoff.Policy{}, req, func(tr *backoffhttp.Transport) { tr.MaxDelay = -time.Second })
+	if resp != nil || err == nil || !strings.Contains(err.Error(), "MaxDelay is -1s") || len(f.reqs) != 0 || !body.closed {
+		t.Fatalf("got %v, %v after %d attempts, body closed %v; want an error naming MaxDelay, no attempt", resp, err, len(f.reqs), body.closed)
+	}
+}
+
+// A hint that would reach the deadline of the request's context ends the
+// call at once, as one that reaches Policy.Deadline does: the caller gets
+// the response, not its context's error a second later.
+func TestTimingRetryAfterAndTheCallersDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://fake.test/", nil)
+		f := newFake(
+			answer{after: 100 * time.Millisecond, code: 503, header: http.Header{"Retry-After": {"5"}}, body: "later"},
+			answer{after: 0, code: 200, body: "ok"},
+		)
+		p := backoff.Policy{Pause: 10 * time.Millisecond, MaxTries: 3, RetryIf: backoff.AnyError}
+		resp, rec, took, err := roundTripReq(t, f, p, req)
+		if err != nil || resp.StatusCode != 503 || took != 100*time.Millisecond || len(f.reqs) != 1 {
+			t.Fatalf("got %v, %v at %v after %d attempts; want the 503 at 100ms after 1", resp, err, took, len(f.reqs))
+		}
+		defer resp.Body.Close()
+		if got := readAll(t, resp.Body); got != "later" {
+			t.Errorf("body %q; want \"later\"", got)
+		}
+		if a := rec.finish(t); !errors.Is(a.Err, context.DeadlineExceeded) {
+			t.Errorf("the call ended with %v; want the caller's deadline", a.Err)
+		}
+	})
+}
+
+// A 503 whose body stalls does not stall the client: draining it stops at
+// DrainTimeout, closing it (and its connection), and the next attempt
+// starts when both its pause and the drain are over. The last 503, which
+// ends the call, is not drained: the caller gets it at once.
+func TestTimingStalledBodyOfARetriedResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pause time.Duration
+		next  time.Duration // when attempt 2 starts
+	}{
+		{"pause shorter than the drain", 10 * time.Millisecond, 100*time.Millisecond + backoffhttp.DrainTimeout},
+		{"pause longer than the drain", time.Second, 1100 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake(answer{after: 100 * time.Millisecond, code: 503, body: "busy", stall: true})
+				p := backoff.Policy{Pause: tc.pause, MaxTries: 2, RetryIf: backoff.AnyError}
+				resp, _, took, err := roundTrip(t, f, p)
+				if err != nil || resp.StatusCode != 503 || len(f.reqs) != 2 || took != tc.next+100*time.Millisecond {
+					t.Fatalf("got %v, %v at %v after %d attempts; want the second 503 at %v", resp, err, took, len(f.reqs), tc.next+100*time.Millisecond)
+				}
+				if f.starts[1] != tc.next {
+					t.Errorf("attempt 2 started at %v; want %v", f.starts[1], tc.next)
+				}
+				if !f.bodies[0].isClosed() || f.bodies[1].isClosed() {
+					t.Errorf("closed: body 1 %v, body 2 %v; want the first only", f.bodies[0].isClosed(), f.bodies[1].isClosed())
+				}
+				resp.Body.Close()
+			})
+		})
+	}
+}
+
+// A discarded body of exactly DrainLimit bytes is read to its end, so its
+// connection is reused; a longer one is closed before its end. (Learning
+// that a body ends within the limit takes one Read past it: a body of one
+// byte more is read whole, but closed before its EOF is seen.)
+func TestTimingDrainLimit(t *testing.T) {
+	for _, tc := range []struct {
+		size    int
+		drained bool
+	}{
+		{backoffhttp.DrainLimit - 1, true},
+		{backoffhttp.DrainLimit, true},
+		{backoffhttp.DrainLimit + 2, false},
+		{10 * backoffhttp.DrainLimit, false},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake(answer{after: 0, code: 503, body: strings.Repeat("x", tc.size)}, answer{after: 0, code: 200})
+			resp, _, _, err := roundTrip(t, f, backoff.Policy{MaxTries: 2, RetryIf: backoff.AnyError})
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("got %v, %v; want 200", resp, err)
+			}
+			resp.Body.Close()
+			if b := f.bodies[0]; b.drained() != tc.drained || !b.isClosed() {
+				t.Errorf("a body of %d bytes: drained %v, closed %v; want drained %v, closed", tc.size, b.drained(), b.isClosed(), tc.drained)
+			}
+		})
+	}
+}
+
+// A response that arrives at the very instant its attempt's time is up is
+// cut off with it, not returned: its body could not be read. The attempt
+// counts as timed out, and the next one's response is the answer. (At that
+// instant the attempt context's timer may have run or not: the scenario is
+// run 20 times, to see both.)
+func TestTimingResponseAtTheCut(t *testing.T) {
+	for range 20 {
+		responseAtTheCut(t)
+	}
+}
+
+func responseAtTheCut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(
+			answer{after: 50 * time.Millisecond, code: 200, body: "too late", late: true},
+			answer{after: 0, code: 200, body: "ok"},
+		)
+		p := backoff.Policy{AttemptTimeout: 50 * time.Millisecond, MaxTries: 2, RetryIf: backoff.AnyError}
+		resp, rec, took, err := roundTrip(t, f, p)
+		if err != nil || len(f.reqs) != 2 || took != 50*time.Millisecond {
+			t.Fatalf("got %v, %v at %v after %d attempts; want attempt 2's response at 50ms", resp, err, took, len(f.reqs))
+		}
+		defer resp.Body.Close()
+		if got := readAll(t, resp.Body); got != "ok" {
+			t.Errorf("body %q; want \"ok\"", got)
+		}
+		if !f.bodies[0].isClosed() {
+			t.Error("the late response's body was not closed")
+		}
+		errs, outcomes := rec.ended()
+		if !errors.Is(errs[0], backoff.ErrAttemptTimeout) || outcomes[0] != backoff.OutcomeFailed {
+			t.Errorf("attempt 1 ended with %v (%v); want the attempt timeout, failed", errs[0], outcomes[0])
+		}
+	})
+}
+
+// The time limit of a body is the attempt's even when the caller's own
+// deadline is later: reading fails at the attempt's limit.
+func TestTimingBodyLimitUnderALaterCallersDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://fake.test/", nil)
+		f := newFake(answer{after: 100 * time.Millisecond, code: 200, body: "abc"})
+		resp, _, _, err := roundTripReq(t, f, backoff.Policy{AttemptTimeout: time.Second}, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		time.Sleep(900 * time.Millisecond)
+		synctest.Wait()
+		if _, err := resp.Body.Read(make([]byte, 1)); !errors.Is(err, backoff.ErrAttemptTimeout) {
+			t.Fatalf("read at the attempt's limit: %v; want ErrAttemptTimeout", err)
+		}
+	})
+}
+
+// Transport.DelayHint replaces ResponseDelay: here it reads GitHub's
+// X-RateLimit-Reset, a Unix time, and the pause lasts until then.
+func TestTimingDelayHint(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reset := time.Now().Add(5 * time.Second)
+		f := newFake(
+			answer{after: time.Second, code: 429, header: http.Header{"X-Ratelimit-Reset": {strconv.FormatInt(reset.Unix(), 10)}}},
+			answer{after: 0, code: 200, body: "ok"},
+		)
+		hint := func(resp *http.Response, now time.Time) time.Duration {
+			secs, err := strconv.ParseInt(resp.Header.Get("X-Ratelimit-Reset"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return time.Unix(secs, 0).Sub(now)
+		}
+		p := backoff.Policy{Pause: 100 * time.Millisecond, MaxTries: 2, RetryIf: backoff.AnyError}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://fake.test/", nil)
+		resp, rec, took, err := roundTripReq(t, f, p, req, func(tr *backoffhttp.Transport) { tr.DelayHint = hint })
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("got %v, %v; want 200", resp, err)
+		}
+		defer resp.Body.Close()
+		errs, _ := rec.ended()
+		if se, ok := errors.AsType[*backoffhttp.StatusError](errs[0]); !ok || se.RetryAfter() != 4*time.Second {
+			t.Fatalf("attempt 1 ended with %v; want a 429 with hint 4s", errs[0])
+		}
+		if want := time.Second + pauseAfterHint(t, p, time.Second, 4*time.Second); took != want {
+			t.Errorf("the answer came at %v; want %v", took, want)
 		}
 	})
 }

@@ -8,12 +8,16 @@ package backoffhttp_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,7 +79,10 @@ func TestFlaky503sThen200(t *testing.T) {
 // response, body and all, with a nil error, as from a plain http.Client.
 func TestRetriesRunOutOnAStatus(t *testing.T) {
 	h, hits := flaky(1000, http.StatusBadGateway)
-	srv := httptest.NewServer(h)
+	var cc connCounter
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = cc.track
+	srv.Start()
 	defer srv.Close()
 	c, rec := client(t, retry(3))
 
@@ -85,6 +92,11 @@ func TestRetriesRunOutOnAStatus(t *testing.T) {
 	}
 	if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrMaxTries) {
 		t.Errorf("the call ended with %v; want ErrMaxTries", a.Err)
+	}
+	// The pool is kept: the next request goes over the same connection.
+	get(t, c, srv.URL)
+	if n := cc.opened.Load(); n != 1 {
+		t.Errorf("%d connections for 4 sequential exchanges; want 1", n)
 	}
 }
 
@@ -460,30 +472,39 @@ func TestConnectionReuse(t *testing.T) {
 	cc.waitClosed(t)
 }
 
-// A retried response whose body is longer than DrainLimit is not read to
-// its end: its connection is closed instead. If it is the last response,
-// the caller still reads all of it.
-func TestLongBodyOfARetriedResponse(t *testing.T) {
-	long := bytes.Repeat([]byte("0123456789abcdef"), (backoffhttp.DrainLimit+1000)/16)
-	var cc connCounter
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write(long)
-	}))
-	srv.Config.ConnState = cc.track
-	srv.Start()
-	defer srv.Close()
-	c, _ := client(t, retry(2))
+// A retried response whose body is at most DrainLimit long is drained, so
+// its connection serves the next attempt; a longer one is not read to its
+// end: its connection is closed instead. Either way, the last response is
+// the caller's, who reads all of it.
+func TestBodyOfARetriedResponse(t *testing.T) {
+	for _, tc := range []struct {
+		size  int
+		conns int64
+	}{
+		{backoffhttp.DrainLimit, 1},
+		{backoffhttp.DrainLimit + 1000, 2},
+	} {
+		long := bytes.Repeat([]byte("x"), tc.size)
+		var cc connCounter
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write(long)
+		}))
+		srv.Config.ConnState = cc.track
+		srv.Start()
+		c, _ := client(t, retry(2))
 
-	resp, body := get(t, c, srv.URL)
-	if resp.StatusCode != 503 || body != string(long) {
-		t.Fatalf("got %d and %d bytes; want 503 and %d", resp.StatusCode, len(body), len(long))
+		resp, body := get(t, c, srv.URL)
+		if resp.StatusCode != 503 || body != string(long) {
+			t.Fatalf("%d bytes: got %d and %d bytes; want 503 and all of them", tc.size, resp.StatusCode, len(body))
+		}
+		if n := cc.opened.Load(); n != tc.conns {
+			t.Errorf("a body of %d bytes: %d connections; want %d", tc.size, n, tc.conns)
+		}
+		c.CloseIdleConnections()
+		cc.waitClosed(t)
+		srv.Close()
 	}
-	if n := cc.opened.Load(); n != 2 {
-		t.Errorf("%d connections; want 2 (the first closed, not drained)", n)
-	}
-	c.CloseIdleConnections()
-	cc.waitClosed(t)
 }
 
 // An 8 MiB body, after a retry, read in full once RoundTrip has returned
@@ -661,5 +682,346 @@ func TestSwitchingProtocols(t *testing.T) {
 	line, err := bufio.NewReader(rw).ReadString('\n')
 	if err != nil || line != "ping\n" {
 		t.Fatalf("echo: %q, %v", line, err)
+	}
+}
+
+// A server reads the start of a 200 kB upload and resets the connection.
+// Depending on a race inside net/http, the client sees the reset, or its
+// write of the body finds the connection net/http has closed after it
+// read the reset (net.ErrClosed): either way the upload is retried, and
+// the retry sends the whole body.
+func TestUploadCutByAReset(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 200<<10/16)
+	var whole atomic.Int64
+	url, accepted := rawServer(t, func(n int, c net.Conn) {
+		if n%2 == 1 {
+			io.ReadFull(c, make([]byte, 1000))
+			c.(*net.TCPConn).SetLinger(0) // close with RST
+			c.Close()
+			return
+		}
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		if b, err := io.ReadAll(req.Body); err == nil && bytes.Equal(b, payload) {
+			whole.Add(1)
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+	})
+	c, rec := client(t, retry(3))
+	const uploads = 40 // enough for the race to go both ways
+	for i := range uploads {
+		req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(payload))
+		resp, err := c.Do(req)
+		if err != nil {
+			errs, _ := rec.ended()
+			t.Fatalf("upload %d: %v (the attempts so far ended with %v)", i+1, err, errs)
+		}
+		resp.Body.Close()
+	}
+	if whole.Load() != uploads || accepted() != 2*uploads {
+		t.Errorf("the server got %d whole uploads on %d connections; want %d on %d", whole.Load(), accepted(), uploads, 2*uploads)
+	}
+}
+
+// hung returns the URL of a server that reads each request and never
+// answers, until the client hangs up.
+func hung(t *testing.T) string {
+	url, _ := rawServer(t, func(_ int, c net.Conn) {
+		readRequest(c)
+		io.Copy(io.Discard, c)
+		c.Close()
+	})
+	return url
+}
+
+// When a time limit ends a call, the error says it is a timeout, as a plain
+// http.Client's does: through *url.Error, os.IsTimeout, net.Error, and
+// errors.Is(context.DeadlineExceeded). A cancel is no timeout.
+func TestTimeoutsLookLikeTimeouts(t *testing.T) {
+	target := hung(t)
+	for _, tc := range []struct {
+		name    string
+		p       backoff.Policy
+		ctx     func(t *testing.T) context.Context
+		timeout bool
+		plain   bool // a plain http.Client sees the same context
+	}{
+		{"the caller's deadline", retry(3), func(t *testing.T) context.Context {
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			t.Cleanup(cancel)
+			return ctx
+		}, true, true},
+		{"Policy.Deadline", backoff.Policy{Deadline: 50 * time.Millisecond, MaxTries: 3, RetryIf: backoff.AnyError}, (*testing.T).Context, true, false},
+		{"AttemptTimeout, tries run out", backoff.Policy{AttemptTimeout: 20 * time.Millisecond, MaxTries: 2, RetryIf: backoff.AnyError}, (*testing.T).Context, true, false},
+		{"a cancel", retry(3), func(t *testing.T) context.Context {
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(20*time.Millisecond, cancel)
+			t.Cleanup(cancel)
+			return ctx
+		}, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			check := func(who string, c *http.Client, ctx context.Context) {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+				resp, err := c.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					t.Fatalf("%s: a response from a server that never answers", who)
+				}
+				var ue *url.Error
+				var ne net.Error
+				if !errors.As(err, &ue) || ue.Timeout() != tc.timeout || os.IsTimeout(err) != tc.timeout ||
+					!errors.As(err, &ne) && tc.timeout || ne != nil && ne.Timeout() != tc.timeout ||
+					errors.Is(err, context.DeadlineExceeded) != tc.timeout {
+					t.Errorf("%s: %v (%T): Timeout %v, os.IsTimeout %v, DeadlineExceeded %v; want %v for all",
+						who, err, err, ue != nil && ue.Timeout(), os.IsTimeout(err), errors.Is(err, context.DeadlineExceeded), tc.timeout)
+				}
+			}
+			c, _ := client(t, tc.p)
+			check("backoffhttp", c, tc.ctx(t))
+			if tc.plain {
+				plain := &http.Client{Transport: &http.Transport{}}
+				defer plain.CloseIdleConnections()
+				check("a plain http.Client", plain, tc.ctx(t))
+			}
+		})
+	}
+}
+
+// A POST is not idempotent, yet a failure that proves it never reached
+// the server (the connection was refused) is retried, as net/http itself
+// resends any request it never wrote, whatever its body.
+func TestRequestNeverSent(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := l.Addr().String()
+	l.Close() // nothing listens there any more
+
+	for _, tc := range []struct {
+		name string
+		body func() io.Reader
+	}{
+		{"body replayable", func() io.Reader { return strings.NewReader("payload") }},
+		{"body not replayable", func() io.Reader { return opaque{strings.NewReader("payload")} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			var mu sync.Mutex
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				got = append(got, string(b))
+				mu.Unlock()
+				io.WriteString(w, "created")
+			}))
+			defer srv.Close()
+			// The first dial goes to the refused address: a real refusal.
+			var dials atomic.Int64
+			base := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if dials.Add(1) == 1 {
+					addr = refused
+				}
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}}
+			defer base.CloseIdleConnections()
+			rec := &recorder{}
+			p := retry(3)
+			p.Observer = rec
+			c := &http.Client{Transport: &backoffhttp.Transport{Base: base, Policy: p}}
+
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, tc.body())
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatalf("POST: %v", err)
+			}
+			resp.Body.Close()
+			errs, _ := rec.ended()
+			if len(errs) != 2 || !errors.Is(errs[0], syscall.ECONNREFUSED) || errs[1] != nil {
+				t.Fatalf("the attempts ended with %v; want a refused connection, then success", errs)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !equal(got, []string{"payload"}) {
+				t.Errorf("the server got %q; want one \"payload\"", got)
+			}
+		})
+	}
+
+	t.Run("refused every time", func(t *testing.T) {
+		c, _ := client(t, retry(3))
+		_, err := c.Post("http://"+refused, "text/plain", strings.NewReader("payload"))
+		e, ok := errors.AsType[*backoff.Error](err)
+		if !ok || !errors.Is(err, backoff.ErrMaxTries) || !errors.Is(err, syscall.ECONNREFUSED) || e.Attempts != 3 {
+			t.Fatalf("got %v; want ECONNREFUSED after 3 attempts", err)
+		}
+	})
+}
+
+// A response cut off anywhere (in its status line, a header, between
+// them, or in its body) is retried: net/http reports a line cut short as
+// malformed, and Transient knows it for the start of a well-formed one.
+func TestResponseCutAtEveryByte(t *testing.T) {
+	const full = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nbusy"
+	for cut := range len(full) {
+		url, accepted := rawServer(t, func(n int, c net.Conn) {
+			if n == 1 {
+				defer c.Close()
+				if readRequest(c) == nil {
+					io.WriteString(c, full[:cut])
+				}
+				return
+			}
+			respondOK(c)
+		})
+		c, rec := client(t, retry(2))
+		resp, err := c.Get(url)
+		if err != nil {
+			errs, _ := rec.ended()
+			t.Errorf("cut after %d bytes (%q): %v (attempt errors %v)", cut, full[:cut], err, errs)
+			continue
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || string(b) != "ok" || accepted() != 2 {
+			t.Errorf("cut after %d bytes: got %d %q, %v after %d connections; want 200 \"ok\" after 2", cut, resp.StatusCode, b, err, accepted())
+		}
+	}
+}
+
+// A malformed response that is no response cut short (a server that speaks
+// another protocol) is not retried.
+func TestMalformedResponseNotRetried(t *testing.T) {
+	for _, garbage := range []string{"SSH-2.0-OpenSSH_9.6\r\n", "\x15\x03\x01\x00\x02\x02\x0a", "HTTP/1.1 2000 OK\r\n\r\n"} {
+		url, accepted := rawServer(t, func(_ int, c net.Conn) {
+			defer c.Close()
+			if readRequest(c) == nil {
+				io.WriteString(c, garbage)
+			}
+		})
+		c, _ := client(t, retry(3))
+		_, err := c.Get(url)
+		if !errors.Is(err, backoff.ErrNotRetryable) || accepted() != 1 {
+			t.Errorf("%q: got %v after %d connections; want an error not retried, after 1", garbage, err, accepted())
+		}
+	}
+}
+
+// A 503 whose body stalls: the client drains it for DrainTimeout at most,
+// then closes it (and its connection), and goes on; the last 503 is
+// returned at once, as a plain http.Client returns it.
+func TestStalledBodyOfARetriedResponse(t *testing.T) {
+	var closed atomic.Int64
+	url, accepted := rawServer(t, func(_ int, c net.Conn) {
+		defer c.Close()
+		if readRequest(c) != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\npartial")
+		io.Copy(io.Discard, c) // until the client closes the connection
+		closed.Add(1)
+	})
+	c, _ := client(t, backoff.Policy{MaxTries: 2, Pause: time.Millisecond, RetryIf: backoff.AnyError}) // no time limit
+	done := make(chan error, 1)
+	go func() {
+		resp, err := c.Get(url)
+		if err == nil {
+			if resp.StatusCode != 503 {
+				err = fmt.Errorf("status %d; want 503", resp.StatusCode)
+			}
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the client hangs on a stalled body (%d connections accepted)", accepted())
+	}
+	if accepted() != 2 {
+		t.Errorf("%d connections; want 2", accepted())
+	}
+}
+
+// A request's context can carry a policy of its own, which replaces the
+// Transport's for that request only; an invalid one is refused.
+func TestWithPolicy(t *testing.T) {
+	h, hits := flaky(1000, http.StatusServiceUnavailable)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, _ := client(t, retry(4))
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		hits int64
+	}{
+		{"the Transport's", t.Context(), 4},
+		{"no retry", backoffhttp.WithPolicy(t.Context(), backoff.Policy{}), 1},
+		{"two tries", backoffhttp.WithPolicy(t.Context(), retry(2)), 2},
+		{"the latest wins", backoffhttp.WithPolicy(backoffhttp.WithPolicy(t.Context(), retry(3)), retry(2)), 2},
+	} {
+		hits.Store(0)
+		req, _ := http.NewRequestWithContext(tc.ctx, http.MethodGet, srv.URL, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 503 || hits.Load() != tc.hits {
+			t.Errorf("%s: %d after %d requests; want the 503 after %d", tc.name, resp.StatusCode, hits.Load(), tc.hits)
+		}
+	}
+	req, _ := http.NewRequestWithContext(backoffhttp.WithPolicy(t.Context(), backoff.Policy{MaxTries: -1}), http.MethodGet, srv.URL, nil)
+	if _, err := c.Do(req); !errors.Is(err, backoff.ErrInvalidPolicy) || !strings.Contains(err.Error(), "MaxTries is -1") {
+		t.Errorf("an invalid policy in the context: %v; want ErrInvalidPolicy naming MaxTries", err)
+	}
+}
+
+// A Base learns which attempt each request is, from its context: here it
+// adds a header saying so, on a copy of the request, as a RoundTripper
+// that changes a request must.
+func TestAttempt(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("X-Attempt"))
+		n := len(seen)
+		mu.Unlock()
+		if n < 3 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	inner := &http.Transport{}
+	defer inner.CloseIdleConnections()
+	base := roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		r := req.Clone(req.Context())
+		r.Header.Set("X-Attempt", strconv.Itoa(backoffhttp.Attempt(req.Context())))
+		return inner.RoundTrip(r)
+	})
+	c := &http.Client{Transport: &backoffhttp.Transport{Base: base, Policy: retry(5)}}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if !equal(seen, []string{"1", "2", "3"}) || req.Header.Get("X-Attempt") != "" {
+		t.Errorf("the server saw X-Attempt %q, the caller's request has %q; want [1 2 3], none", seen, req.Header.Get("X-Attempt"))
+	}
+	if n := backoffhttp.Attempt(t.Context()); n != 0 {
+		t.Errorf("Attempt of a context no attempt made = %d; want 0", n)
 	}
 }
