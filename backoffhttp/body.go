@@ -20,14 +20,14 @@ type body struct {
 	cancel func() // the attempt context's, taken over from the executor
 }
 
-// keep returns rc wrapped so that closing it, or reading it to its end,
-// calls cancel.
-func keep(rc io.ReadCloser, cancel func()) io.ReadCloser {
+// keep returns rc wrapped in b, so that closing it, or reading it to its
+// end, calls cancel.
+func keep(b *body, rc io.ReadCloser, cancel func()) io.ReadCloser {
 	if rc == http.NoBody { // nothing to read: nothing to keep alive
 		cancel()
 		return rc
 	}
-	b := &body{rc: rc, cancel: cancel}
+	*b = body{rc: rc, cancel: cancel}
 	if w, ok := rc.(io.Writer); ok { // 101 Switching Protocols: the body is the connection
 		return &rwBody{b, w}
 	}

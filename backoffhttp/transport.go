@@ -192,10 +192,13 @@ const DefaultMaxDelay = 30 * time.Second
 // changes it: the Transport runs each call under a copy whose RetryIf,
 // GiveUp and Observer wrap Policy's.
 //
-// Cost: a request that succeeds at once costs, over the same request
-// through Base, the policy's own costs (see [backoff.Do]), a copy of the
-// request with the attempt's context, and some hundred bytes in 4 to 6
-// allocations.
+// Cost: a request that succeeds at once costs, over the same request sent
+// through Base, what [backoff.Do] costs under the policy (with a time
+// limit, the attempt's context and its timer), and three allocations: the
+// call's state, the RetryIf that wraps the policy's, and the copy of the
+// request that carries the attempt's context. Each retry adds that copy, a
+// context to carry the attempt's number, and the wrapper of a response's
+// body under a time limit.
 type Transport struct {
 	// Base sends each attempt. Nil: http.DefaultTransport. It must honour
 	// the request's context, as net/http's transports do: the attempt's
@@ -360,6 +363,11 @@ type call struct {
 	retry    bool                 // the latest attempt's failure may be retried
 	held     *http.Response       // the latest attempt's response with an error status, if any
 	heldErr  *StatusError         // what that attempt returned for it
+
+	// The first attempt's context and response body: most calls make
+	// one attempt, and need no allocation of their own for them.
+	ctx1  attemptContext
+	body1 body
 }
 
 // retryIf is the call's Policy.RetryIf: the policy's own, asked only
@@ -417,12 +425,17 @@ func (c *call) attempt(actx context.Context) (*http.Response, error) {
 		c.held.Body.Close()
 		c.held, c.heldErr = nil, nil
 	}
-	body, err := c.body.next()
+	reqBody, err := c.body.next()
 	if err != nil {
 		return nil, err
 	}
-	r := c.req.WithContext(&attemptContext{Context: actx, n: c.n})
-	r.Body = body
+	ac := &c.ctx1
+	if c.n > 1 {
+		ac = new(attemptContext)
+	}
+	*ac = attemptContext{Context: actx, n: c.n}
+	r := c.req.WithContext(ac)
+	r.Body = reqBody
 	resp, err := c.base.RoundTrip(r)
 	if err == nil && c.late(actx) {
 		// The attempt's time is up, or the request's context is done:
@@ -438,7 +451,11 @@ func (c *call) attempt(actx context.Context) (*http.Response, error) {
 	// cancel over from the executor (nil without a time limit), to call
 	// it when the body is done with.
 	if cancel := c.h.Take(); cancel != nil {
-		resp.Body = keep(resp.Body, cancel)
+		b := &c.body1
+		if c.n > 1 {
+			b = new(body)
+		}
+		resp.Body = keep(b, resp.Body, cancel)
 	}
 
 	transient := c.classify(resp, nil)
