@@ -1,11 +1,16 @@
 package backoffhttp_test
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -99,4 +104,87 @@ func ExampleParseRetryAfter() {
 	// 1m30s true
 	// 0s true
 	// 0s false
+}
+
+// A Base that signs each attempt anew, as a service that signs requests
+// with a timestamp must (AWS SigV4, an HMAC), and says which attempt it
+// is: Attempt reads the number from the request's context. A RoundTripper
+// must not change the request it is given, so it signs a copy.
+func ExampleAttempt() {
+	secret := []byte("s3cret")
+	sign := func(method, path, attempt string) string {
+		m := hmac.New(sha256.New, secret)
+		io.WriteString(m, method+" "+path+" "+attempt)
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := r.Header.Get("X-Attempt")
+		valid := hmac.Equal([]byte(r.Header.Get("X-Signature")), []byte(sign(r.Method, r.URL.Path, n)))
+		fmt.Printf("attempt %s, signature valid: %v\n", n, valid)
+		if n == "1" {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+
+	signer := signingTransport{base: http.DefaultTransport, sign: sign}
+	client := &http.Client{Transport: &backoffhttp.Transport{
+		Base:   signer,
+		Policy: backoff.Policy{MaxTries: 3, Pause: 10 * time.Millisecond, RetryIf: backoff.AnyError},
+	}}
+	defer client.CloseIdleConnections()
+
+	resp, err := client.Get(srv.URL + "/orders")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status)
+	// Output:
+	// attempt 1, signature valid: true
+	// attempt 2, signature valid: true
+	// 200 OK
+}
+
+// signingTransport signs each attempt of a request (see ExampleAttempt).
+type signingTransport struct {
+	base http.RoundTripper
+	sign func(method, path, attempt string) string
+}
+
+func (s signingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	n := strconv.Itoa(backoffhttp.Attempt(req.Context()))
+	r := req.Clone(req.Context())
+	r.Header.Set("X-Attempt", n)
+	r.Header.Set("X-Signature", s.sign(r.Method, r.URL.Path, n))
+	return s.base.RoundTrip(r)
+}
+
+// One client, and a policy per request: this request must not be retried
+// (its context says so), though the client retries others.
+func ExampleWithPolicy() {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+
+	p := backoffhttp.DefaultPolicy()
+	p.Pause = 10 * time.Millisecond
+	client := backoffhttp.NewClient(p)
+	defer client.CloseIdleConnections()
+
+	ctx := backoffhttp.WithPolicy(context.Background(), backoff.Policy{AttemptTimeout: time.Second})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status, "after", hits.Load(), "request")
+	// Output:
+	// 503 Service Unavailable after 1 request
 }
