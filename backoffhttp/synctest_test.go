@@ -854,3 +854,61 @@ func TestTimingDelayHint(t *testing.T) {
 		}
 	})
 }
+
+// On a clockwork fake clock too, a response that arrives at the instant
+// its attempt's time is up is cut off with it (run 20 times, as above);
+// and a deadline of the caller's context, on the system clock, does not
+// make a response look late by the fake clock's time.
+func TestFakeClockResponseAtTheCut(t *testing.T) {
+	for range 20 {
+		synctest.Test(t, func(t *testing.T) {
+			clock := clockwork.NewFakeClockAt(time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC))
+			f := &fake{t0: clock.Now(), clock: clock, script: []answer{
+				{after: 50 * time.Millisecond, code: 200, body: "too late", late: true},
+				{after: 0, code: 200, body: "ok"},
+			}}
+			go func() {
+				synctest.Wait() // attempt 1 waits for its answer
+				clock.Advance(50 * time.Millisecond)
+			}()
+			p := backoff.Policy{AttemptTimeout: 50 * time.Millisecond, MaxTries: 2, RetryIf: backoff.AnyError, Clock: clock}
+			resp, _, _, err := roundTrip(t, f, p)
+			if err != nil || len(f.reqs) != 2 {
+				t.Fatalf("got %v, %v after %d attempts; want attempt 2's response", resp, err, len(f.reqs))
+			}
+			defer resp.Body.Close()
+			if got := readAll(t, resp.Body); got != "ok" || !f.bodies[0].isClosed() {
+				t.Fatalf("body %q, the late one closed: %v; want \"ok\", true", got, f.bodies[0].isClosed())
+			}
+		})
+	}
+	synctest.Test(t, func(t *testing.T) {
+		clock := clockwork.NewFakeClockAt(time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)) // after the caller's deadline
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://fake.test/", nil)
+		f := &fake{t0: clock.Now(), clock: clock, script: []answer{{after: 0, code: 200, body: "ok"}}}
+		p := backoff.Policy{AttemptTimeout: time.Second, MaxTries: 2, RetryIf: backoff.AnyError, Clock: clock}
+		resp, _, _, err := roundTripReq(t, f, p, req)
+		if err != nil || len(f.reqs) != 1 {
+			t.Fatalf("got %v, %v after %d attempts; want the first response", resp, err, len(f.reqs))
+		}
+		defer resp.Body.Close()
+		if got := readAll(t, resp.Body); got != "ok" {
+			t.Errorf("body %q; want \"ok\"", got)
+		}
+	})
+}
+
+// A Base that returns neither a response nor an error breaks the
+// RoundTripper contract: the call ends with an error saying so, not a
+// panic.
+func TestBaseReturnsNothing(t *testing.T) {
+	base := roundTripperFunc(func(*http.Request) (*http.Response, error) { return nil, nil })
+	tr := &backoffhttp.Transport{Base: base, Policy: backoff.Policy{MaxTries: 3, RetryIf: backoff.AnyError}}
+	req, _ := http.NewRequest(http.MethodGet, "http://fake.test/", nil)
+	resp, err := tr.RoundTrip(req)
+	if resp != nil || err == nil || !strings.Contains(err.Error(), "nil response and a nil error") {
+		t.Fatalf("got %v, %v; want an error naming the nil response", resp, err)
+	}
+}

@@ -57,7 +57,9 @@
 //     previous attempt can no longer read it, and sends it again; a
 //     failed Seek ends the call, not retried. The Base never sees it
 //     closed: it is closed once the call is over and the last attempt is
-//     done with it.
+//     done with it. (The Base is given a wrapper of it, so a file is
+//     copied through memory rather than sent with sendfile; set GetBody
+//     to one that reopens the file to keep that.)
 //   - any other body: sent once, or again only after a failure that proves
 //     nothing was sent and while it has not been read at all.
 //
@@ -360,6 +362,7 @@ type call struct {
 	eligible bool                 // the request may be sent again (Eligible, and a body that can be replayed)
 	n        int                  // the attempt under way
 	cut      error                // what ends it at its time limit (its Start action's Cut)
+	cutAt    time.Time            // when, on a clock of the policy's own (not the system's)
 	retry    bool                 // the latest attempt's failure may be retried
 	held     *http.Response       // the latest attempt's response with an error status, if any
 	heldErr  *StatusError         // what that attempt returned for it
@@ -398,9 +401,11 @@ func (c *call) Begin(_ context.Context, bc backoff.Call) backoff.CallObserver {
 // Observe records each attempt's number and cut, discards a response
 // the core retries, then tells the policy's observer.
 func (c *call) Observe(e backoff.Event, a backoff.Action) {
-	switch {
-	case a.Kind == backoff.ActionStart:
+	if a.Kind == backoff.ActionStart {
 		c.n, c.cut = a.Attempt, a.Cut
+		if a.Cut != nil && c.clock != nil {
+			c.cutAt = c.clock.Now().Add(a.Until - e.At)
+		}
 	}
 	if e.Kind == backoff.EventEnded && c.held != nil && (a.Kind == backoff.ActionPause || a.Kind == backoff.ActionStart) {
 		// The held response is not the answer: free its connection while
@@ -437,6 +442,9 @@ func (c *call) attempt(actx context.Context) (*http.Response, error) {
 	r := c.req.WithContext(ac)
 	r.Body = reqBody
 	resp, err := c.base.RoundTrip(r)
+	if err == nil && resp == nil {
+		err = errNilResponse
+	}
 	if err == nil && c.late(actx) {
 		// The attempt's time is up, or the request's context is done:
 		// what came back is cut off with it (the executor reports the cut).
@@ -478,6 +486,10 @@ func (c *call) attempt(actx context.Context) (*http.Response, error) {
 	return nil, se
 }
 
+// errNilResponse is an attempt's error when Base breaks the RoundTripper
+// contract by returning neither a response nor an error.
+var errNilResponse = errors.New("backoffhttp: Base returned a nil response and a nil error")
+
 // late reports whether a response that arrived in the attempt of actx is
 // too late to be read: the attempt's context is done, or the attempt's
 // time limit has come (its timer may not have run yet).
@@ -488,11 +500,17 @@ func (c *call) late(actx context.Context) bool {
 	if c.cut == nil {
 		return false
 	}
-	d, _ := actx.Deadline()
+	// On the system clock the context's deadline is the earlier of the
+	// cut and the caller's; on another clock the caller's deadline is on
+	// the system clock, and only the cut's instant is comparable.
+	d := c.cutAt
+	if c.clock == nil {
+		d, _ = actx.Deadline()
+	}
 	if c.now().Before(d) {
 		return false
 	}
-	<-actx.Done() // due now: its cause is set at once
+	<-actx.Done() // due now: its timer is about to run, and set the cause
 	return true
 }
 
