@@ -93,10 +93,16 @@ func TestRetriesRunOutOnAStatus(t *testing.T) {
 	if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrMaxTries) {
 		t.Errorf("the call ended with %v; want ErrMaxTries", a.Err)
 	}
-	// The pool is kept: the next request goes over the same connection.
-	get(t, c, srv.URL)
-	if n := cc.opened.Load(); n != 1 {
-		t.Errorf("%d connections for 4 sequential exchanges; want 1", n)
+	// The pool is kept when retries run out: more calls that run out of
+	// retries go over the same connection. (A client that closed its idle
+	// connections when it gave up would open one per call. net/http itself
+	// opens another, now and then, when a request's write is reported late:
+	// hence a bound, not an exact count.)
+	for range 9 {
+		get(t, c, srv.URL)
+	}
+	if n := cc.opened.Load(); n > 3 {
+		t.Errorf("%d connections for 10 calls of 3 sequential exchanges; want 1 (at most 3)", n)
 	}
 }
 
@@ -433,7 +439,7 @@ func (cc *connCounter) waitClosed(t *testing.T) {
 
 // 1,000 requests, each answered 503 (with a 4 KiB body) then 200, one
 // after the other: the discarded responses are drained, so one connection
-// serves all 2,000 exchanges, and it is idle (not leaked) at the end.
+// serves the 2,000 exchanges, and it is idle (not leaked) at the end.
 func TestConnectionReuse(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
@@ -465,8 +471,11 @@ func TestConnectionReuse(t *testing.T) {
 	if n := rec.attempts(); n != 2000 {
 		t.Errorf("%d attempts; want 2000", n)
 	}
-	if n := cc.opened.Load(); n != 1 {
-		t.Errorf("%d connections for 2000 sequential exchanges; want 1", n)
+	// One connection would do; net/http opens another, now and then, when
+	// a request's write is reported late. Without draining, every 503
+	// would cost one.
+	if n := cc.opened.Load(); n > 10 {
+		t.Errorf("%d connections for 2000 sequential exchanges; want 1 (at most 10)", n)
 	}
 	c.CloseIdleConnections()
 	cc.waitClosed(t)
@@ -475,14 +484,17 @@ func TestConnectionReuse(t *testing.T) {
 // A retried response whose body is at most DrainLimit long is drained, so
 // its connection serves the next attempt; a longer one is not read to its
 // end: its connection is closed instead. Either way, the last response is
-// the caller's, who reads all of it.
+// the caller's, who reads all of it. (Ten calls each: net/http opens a
+// connection of its own now and then, when a request's write is reported
+// late, so the counts are bounds.)
 func TestBodyOfARetriedResponse(t *testing.T) {
+	const calls = 10
 	for _, tc := range []struct {
-		size  int
-		conns int64
+		size    int
+		drained bool
 	}{
-		{backoffhttp.DrainLimit, 1},
-		{backoffhttp.DrainLimit + 1000, 2},
+		{backoffhttp.DrainLimit, true},
+		{backoffhttp.DrainLimit + 1000, false},
 	} {
 		long := bytes.Repeat([]byte("x"), tc.size)
 		var cc connCounter
@@ -494,12 +506,17 @@ func TestBodyOfARetriedResponse(t *testing.T) {
 		srv.Start()
 		c, _ := client(t, retry(2))
 
-		resp, body := get(t, c, srv.URL)
-		if resp.StatusCode != 503 || body != string(long) {
-			t.Fatalf("%d bytes: got %d and %d bytes; want 503 and all of them", tc.size, resp.StatusCode, len(body))
+		for range calls {
+			resp, body := get(t, c, srv.URL)
+			if resp.StatusCode != 503 || body != string(long) {
+				t.Fatalf("%d bytes: got %d and %d bytes; want 503 and all of them", tc.size, resp.StatusCode, len(body))
+			}
 		}
-		if n := cc.opened.Load(); n != tc.conns {
-			t.Errorf("a body of %d bytes: %d connections; want %d", tc.size, n, tc.conns)
+		// Drained: one connection for all (a few at most). Not drained:
+		// one for each retried 503, and one more.
+		if n := cc.opened.Load(); tc.drained && n > 3 || !tc.drained && n < calls+1 {
+			t.Errorf("a body of %d bytes: %d connections for %d calls of 2 exchanges; want %s", tc.size, n, calls,
+				map[bool]string{true: "1 (at most 3)", false: "11"}[tc.drained])
 		}
 		c.CloseIdleConnections()
 		cc.waitClosed(t)
