@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -92,6 +93,10 @@ func TestRetriesRunOutOnAStatus(t *testing.T) {
 	}
 	if a := rec.finish(t); !errors.Is(a.Err, backoff.ErrMaxTries) {
 		t.Errorf("the call ended with %v; want ErrMaxTries", a.Err)
+	}
+	// The last 502 was retryable, though not retried: Failed, as the others.
+	if _, outcomes := rec.ended(); !equal(outcomes, []backoff.Outcome{backoff.OutcomeFailed, backoff.OutcomeFailed, backoff.OutcomeFailed}) {
+		t.Errorf("outcomes %v; want three failed", outcomes)
 	}
 	// The pool is kept when retries run out: more calls that run out of
 	// retries go over the same connection. (A client that closed its idle
@@ -1040,5 +1045,36 @@ func TestAttempt(t *testing.T) {
 	}
 	if n := backoffhttp.Attempt(t.Context()); n != 0 {
 		t.Errorf("Attempt of a context no attempt made = %d; want 0", n)
+	}
+}
+
+// Retries happen below http.Client: its Jar sees only the response a call
+// ends with, not the cookies of a response discarded for a retry.
+func TestJarSeesTheFinalResponseOnly(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			http.SetCookie(w, &http.Cookie{Name: "discarded", Value: "1"})
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "final", Value: "2"})
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := client(t, retry(2))
+	c.Jar = jar
+	get(t, c, srv.URL)
+	u, _ := url.Parse(srv.URL)
+	var names []string
+	for _, ck := range jar.Cookies(u) {
+		names = append(names, ck.Name)
+	}
+	if !equal(names, []string{"final"}) {
+		t.Errorf("the jar holds %v; want [final]", names)
 	}
 }
