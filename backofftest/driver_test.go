@@ -308,7 +308,9 @@ func TestDriver_overlappingCalls(t *testing.T) {
 		p := d.Policy(policy)
 		ctx, cancel := context.WithCancel(context.Background())
 		d.Go(func() { backoff.Do(ctx, p, NewOp(Hang[int]()).Call) })
-		waitBegun(t, d)
+		// Its first attempt under way (begun is not enough: the failure
+		// would then say no step came yet).
+		waitFor(t, d, "attempt 1 to start", func() bool { return len(d.states) > 0 })
 		d.Go(func() { backoff.Do(context.Background(), p, NewOp(Succeed(1)).Call) })
 		waitGos(t, d, 1) // the second call ended, unfollowed
 		cancel()
@@ -317,12 +319,6 @@ func TestDriver_overlappingCalls(t *testing.T) {
 		}
 	})
 	wantFailure(t, errs, "began while another one is unfinished", "attempt 1 running since 0s")
-}
-
-// waitBegun waits until d follows a call.
-func waitBegun(t *testing.T, d *Driver) {
-	t.Helper()
-	waitFor(t, d, "a call to begin", func() bool { return d.begun })
 }
 
 // waitPausing waits until the last step of d's call is a pause.
