@@ -113,7 +113,7 @@ func budgetLoad() *rapid.Generator[sim.Load] {
 		}
 		if rapid.Bool().Draw(t, "down") {
 			from := d(t, 30, "down.from")
-			l.Down = &sim.LoadWindow{From: from, To: from + d(t, 30, "down.length") + sim.Duration(proptest.Step)}
+			l.Down = &sim.LoadWindow{From: from, To: from + d(t, 30, "down.length") + sim.Duration(proptest.Grain)}
 		}
 		// Mend what Validate refuses: calls with no limit, or that could
 		// make attempts without end at one instant.
@@ -121,7 +121,7 @@ func budgetLoad() *rapid.Generator[sim.Load] {
 			l.MaxTries = 8
 		}
 		if l.MaxTries == 0 && l.Takes == 0 && l.Pause == 0 {
-			l.Takes = sim.Duration(proptest.Step)
+			l.Takes = sim.Duration(proptest.Grain)
 		}
 		return l
 	})

@@ -5,7 +5,7 @@
 //
 // Start with [Scenario]: it draws a call to simulate as a structure (the
 // policy's numbers, a script per attempt, a cancel), so that a failing
-// case shrinks to a small one. Durations are drawn in steps of 10ms from
+// case shrinks to a small one. Durations are drawn in steps of [Grain] from
 // small ranges, so that exact ties (an attempt ending at its timeout, a
 // pause ending at the deadline) happen often. The pause fields are drawn
 // too: growth among a few values, a cap, each kind of jitter with a seed,
@@ -29,12 +29,13 @@ import (
 	"pgregory.net/rapid"
 )
 
-// Step is the grain of drawn durations.
-const Step = 10 * time.Millisecond
+// Grain is the unit of drawn durations: every duration the generators
+// draw is a multiple of it, so that exact ties are frequent.
+const Grain = 10 * time.Millisecond
 
 // Duration returns a generator of durations from 0 to n steps.
 func Duration(n int) *rapid.Generator[time.Duration] {
-	return rapid.Map(rapid.IntRange(0, n), func(k int) time.Duration { return time.Duration(k) * Step })
+	return rapid.Map(rapid.IntRange(0, n), func(k int) time.Duration { return time.Duration(k) * Grain })
 }
 
 func simDuration(n int) *rapid.Generator[sim.Duration] {
@@ -105,7 +106,7 @@ func Attempt() *rapid.Generator[sim.Attempt] {
 		}
 		a.OnCancel = reactions.Draw(t, "on_cancel")
 		if a.OnCancel == sim.Late {
-			a.Late = sim.Duration(rapid.IntRange(1, 10).Draw(t, "late")) * sim.Duration(Step)
+			a.Late = sim.Duration(rapid.IntRange(1, 10).Draw(t, "late")) * sim.Duration(Grain)
 		}
 		if (a.Outcome == sim.Retryable || a.Outcome == sim.GiveUp) && rapid.Bool().Draw(t, "hinted") {
 			a.RetryAfter = simDuration(30).Draw(t, "retry_after")
@@ -138,7 +139,7 @@ func Scenario() *rapid.Generator[sim.Scenario] {
 			sc.CancelAt = &c
 		}
 		if rapid.IntRange(0, 2).Draw(t, "caller deadlines") == 0 {
-			sc.CallerDeadline = sim.Duration(rapid.IntRange(1, 60).Draw(t, "caller_deadline")) * sim.Duration(Step)
+			sc.CallerDeadline = sim.Duration(rapid.IntRange(1, 60).Draw(t, "caller_deadline")) * sim.Duration(Grain)
 		}
 		Mend(&sc)
 		return sc
@@ -157,13 +158,13 @@ func Scenario() *rapid.Generator[sim.Scenario] {
 // sim.MaxDuration (an estimate from above) get a cap.
 func Mend(sc *sim.Scenario) {
 	if sc.CancelAt != nil && *sc.CancelAt == sc.CallerDeadline {
-		sc.CallerDeadline += sim.Duration(Step) // the context ends once
+		sc.CallerDeadline += sim.Duration(Grain) // the context ends once
 	}
 	if sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil && sc.CallerDeadline == 0 {
 		sc.MaxTries = len(sc.Attempts) + 1
 	}
 	if last := &sc.Attempts[len(sc.Attempts)-1]; sc.MaxTries == 0 && sc.Pause == 0 && last.Takes == 0 && last.Outcome != sim.Hang {
-		last.Takes = sim.Duration(Step)
+		last.Takes = sim.Duration(Grain)
 	}
 	limited := sc.AttemptTimeout > 0 || sc.Deadline > 0 || sc.CancelAt != nil || sc.CallerDeadline > 0
 	for i := range sc.Attempts {
@@ -172,7 +173,7 @@ func Mend(sc *sim.Scenario) {
 			continue
 		}
 		if !limited {
-			sc.Deadline, limited = sim.Duration(60*Step), true
+			sc.Deadline, limited = sim.Duration(60*Grain), true
 		}
 		if a.OnCancel == sim.Ignore && !sc.Abandon {
 			a.OnCancel = sim.AtOnce
@@ -206,7 +207,7 @@ func mendPauses(sc *sim.Scenario) {
 		// 3)^(k-1), and k < MaxTries.
 		grows := math.Max(float64(sc.Pause), float64(hint)) * math.Pow(math.Max(sc.Growth, 3), float64(sc.MaxTries-2))
 		if sc.MaxTries == 0 || !(grows <= float64(sim.MaxDuration)) {
-			sc.MaxPause = max(sc.Pause, sim.Duration(20*Step))
+			sc.MaxPause = max(sc.Pause, sim.Duration(20*Grain))
 		}
 	}
 }
