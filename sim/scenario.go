@@ -303,7 +303,6 @@ func firstBadDuration(fields []durationField) string {
 // 292 years a time.Duration holds.
 const MaxDuration = 24 * time.Hour
 
-// jitters are the names of the kinds of jitter in a scenario.
 // jitters are the names of the jitter kinds, in scenarios and loads.
 var jitters = map[string]backoff.Jitter{
 	"": backoff.NoJitter, "none": backoff.NoJitter, "full": backoff.FullJitter,
