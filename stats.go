@@ -10,9 +10,9 @@ import (
 // attempts and how they ended, and the time spent in attempts and in
 // pauses. It is the counterpart of aiomisc's BackoffStatistic, and, as
 // there, one Stats counts every call of every policy whose Observer it is
-// (DESIGN rule 10): share it between policies to sum them, give each policy
-// its own to tell them apart. [StatsSnapshot] documents each counter and
-// how it differs from aiomisc's.
+// (rule 10): share it between policies to sum them, give each policy
+// its own to tell them apart. [StatsSnapshot] documents each counter; the
+// README's table of differences from aiomisc compares them with aiomisc's.
 //
 //	var stats backoff.Stats
 //	p := backoff.Policy{MaxTries: 3, RetryIf: backoff.AnyError, Observer: &stats}
@@ -56,109 +56,81 @@ type Stats struct {
 //	Calls     == Successes + Failures
 //
 // and AttemptTime + PauseTime is the total time the calls took (each from
-// its start to its return, on its policy's clock, as Error.Elapsed). While calls are under way, Attempts - Done attempts
-// and Calls - Successes - Failures calls are in flight. An operation that
-// panics (or calls runtime.Goexit) ends its attempt and its call without a
-// step, so they stay in flight for good.
+// its start to its return, on its policy's clock, as Error.Elapsed).
+// While calls are under way, Attempts - Done attempts and Calls -
+// Successes - Failures calls are in flight. An operation that panics (or
+// calls runtime.Goexit) ends its attempt and its call without a step, so
+// they stay in flight for good.
 //
-// aiomisc's BackoffStatistic has attempts, done, errors, cancels and
-// sum_time; the other counters are new.
+// Each attempt that ends is counted once, by its [Outcome], in Errors,
+// Rejected, Cancels or Successes.
 type StatsSnapshot struct {
 	// Calls is the number of calls begun: calls of Do (or Run, or a
 	// function made by Wrap) with a valid policy and a non-nil operation,
 	// including those whose context was done before they began, which end
-	// at once without an attempt. aiomisc: no such counter.
+	// at once without an attempt.
 	Calls int64
 
-	// Attempts is the number of attempts started (aiomisc: attempts, the
-	// same). It is counted as the attempt starts, before the operation is
-	// called.
+	// Attempts is the number of attempts started, counted as each starts,
+	// before the operation is called.
 	Attempts int64
 
-	// Done is the number of attempts that ended, whatever their outcome:
-	// Done = Errors + Rejected + Cancels + Successes. It is counted when
-	// the attempt ends. aiomisc's done counts the same attempts, but when
-	// the step that handles the attempt's end is over, which is after the
-	// pause that follows a retried failure: during a pause aiomisc's done
-	// is attempts - 1, and this Done is Attempts. An attempt of an
-	// operation wrapped in [Abandon] ends when it is abandoned: what the
-	// operation does afterwards is not counted.
+	// Done is the number of attempts that ended, whatever their outcome,
+	// counted as each ends. An attempt of an operation wrapped in
+	// [Abandon] ends when it is abandoned: what the operation does
+	// afterwards is not counted.
 	Done int64
 
 	// Errors is the number of attempts that failed in a way the policy
-	// retries (Outcome Failed): an error that Policy.RetryIf retries, or
+	// retries (OutcomeFailed): an error that Policy.RetryIf retries, or
 	// the attempt timeout (an error returned after the attempt's time is
 	// up, such as an attempt abandoned at its timeout, counts as the
-	// timeout).
-	// It counts such a failure whether or not a retry follows: the last
-	// of Policy.MaxTries attempts, a failure Policy.GiveUp gives up on and
-	// one after which no time is left for the pause are all Errors.
-	// aiomisc: errors, the same (there, an error in the exceptions tuple,
-	// which always includes TimeoutError). An error that is not retried is
-	// not an Error but a Rejected one, in both.
+	// timeout). It counts such a failure whether or not a retry follows:
+	// the last of Policy.MaxTries attempts, a failure Policy.GiveUp gives
+	// up on and one after which no time is left for the pause are all
+	// Errors.
 	Errors int64
 
 	// Rejected is the number of attempts that failed with an error that
-	// Policy.RetryIf does not retry (Outcome Rejected); each ends its
-	// call with ErrNotRetryable. aiomisc: no such counter (its
-	// non-retryable errors move only done and sum_time).
+	// Policy.RetryIf does not retry (OutcomeRejected); each ends its call
+	// with ErrNotRetryable.
 	Rejected int64
 
 	// Cancels is the number of attempts cut short by the call's deadline
-	// or by the caller's context (Outcome Cut): the attempt was running
+	// or by the caller's context (OutcomeCut): the attempt was running
 	// when the time of the call ran out or the caller's context was done,
 	// and it ended in an error (which only echoes the cut), or was
-	// abandoned ([Abandon]). Each ends its call.
-	//
-	// aiomisc: cancels, which counts a CancelledError coming out of an
-	// attempt (the deadline, or the caller cancelling the task): the same
-	// attempts. In both, a deadline that ties the attempt timeout makes a
-	// cancel (the deadline wins), and an attempt timeout never does (it is
-	// an Error). But an attempt that was cut and whose operation returns a
-	// nil error anyway is a success here (DESIGN rule 3: a success that
-	// arrives is still a success), not a cancel.
+	// abandoned ([Abandon]). Each ends its call. A deadline that ties the
+	// attempt timeout makes a cancel (the deadline wins); an attempt
+	// timeout never does (it is an Error); an attempt that was cut and
+	// whose operation returns a nil error anyway is a success.
 	//
 	// A call whose context is done during a pause, or before it began,
-	// cuts no attempt, so it is not in Cancels (it is in Failures). aiomisc
-	// does not count a cancel during a pause either, but by accident (its
-	// pause runs inside the except clause of the failed attempt, out of
-	// reach of its except CancelledError); here it is by definition, since
-	// the attempt had ended, and Errors already counts it. Nor is the
-	// deadline that a pause would have reached (Rule 5: the call ends at
-	// once, with the failed attempt counted in Errors).
+	// cuts no attempt, so it is not in Cancels (it is in Failures); nor is
+	// the deadline that a pause would have reached (rule 5: the call ends
+	// at once, with the failed attempt counted in Errors).
 	Cancels int64
 
 	// Successes is the number of calls that returned a value, which is the
-	// number of attempts whose operation returned a nil error (Outcome
-	// Succeeded), since each ends its call. aiomisc: no such counter.
+	// number of attempts whose operation returned a nil error
+	// (OutcomeSucceeded), since each ends its call.
 	Successes int64
 
-	// Failures is the number of calls that returned an error (an *Error):
-	// Calls = Successes + Failures once all calls have returned. aiomisc:
-	// no such counter.
+	// Failures is the number of calls that returned an error (an *Error).
 	Failures int64
 
 	// AttemptTime is the total time spent inside attempts: for each
 	// attempt, from its start to its end, on the policy's clock. An
 	// attempt ends when its operation returns, even after its time is up
-	// (cooperative attempts), or when it is abandoned ([Abandon]).
-	//
-	// aiomisc's sum_time adds, per attempt, the time from its start to the
-	// end of the step that handles its end, so it also holds the pause
-	// that follows a retried failure: sum_time = AttemptTime + PauseTime,
-	// except that a pause cut short by the deadline is in sum_time,
-	// whereas here a pause that would reach the deadline is not taken.
-	//
-	// It grows when an attempt ends, by the attempt's whole length.
+	// (cooperative attempts), or when it is abandoned ([Abandon]). It
+	// grows when an attempt ends, by the attempt's whole length.
 	AttemptTime time.Duration
 
 	// PauseTime is the total time spent pausing between attempts: for
 	// each pause, from the end of the failed attempt to the start of the
 	// next one, or to the instant the call ended because the caller's
-	// context was done during it. aiomisc: part of sum_time (see
-	// AttemptTime).
-	//
-	// It grows when a pause ends, by the pause's whole length.
+	// context was done during it. It grows when a pause ends, by the
+	// pause's whole length.
 	PauseTime time.Duration
 }
 
