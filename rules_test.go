@@ -10,7 +10,6 @@ package backoff_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -25,50 +24,6 @@ var (
 	errRetry = errors.New("retry me")
 	errFatal = errors.New("fatal")
 )
-
-// op is a scripted operation: attempt k (from 1) runs for steps[k-1].d and
-// then returns steps[k-1].err, or returns the context's error as soon as
-// its context is done (plus late, if set). It records when each attempt
-// started, relative to the bubble's start, and its context.
-type op struct {
-	mu     sync.Mutex // attempts overlap under backoff.Abandon
-	t0     time.Time
-	steps  []step
-	starts []time.Duration
-	ctxs   []context.Context
-}
-
-type step struct {
-	d      time.Duration // how long the attempt runs if not cut
-	err    error         // what it returns then
-	late   time.Duration // how long after its context is done it returns
-	ignore bool          // ignores its context entirely
-	value  int           // returned with a nil err
-}
-
-func newOp(steps ...step) *op { return &op{t0: time.Now(), steps: steps} }
-
-func (o *op) call(ctx context.Context) (int, error) {
-	o.mu.Lock()
-	k := len(o.starts)
-	o.starts = append(o.starts, time.Since(o.t0))
-	o.ctxs = append(o.ctxs, ctx)
-	s := o.steps[min(k, len(o.steps)-1)]
-	o.mu.Unlock()
-	if s.ignore {
-		time.Sleep(s.d)
-		return s.value, s.err
-	}
-	timer := time.NewTimer(s.d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return s.value, s.err
-	case <-ctx.Done():
-		time.Sleep(s.late)
-		return 0, ctx.Err()
-	}
-}
 
 // result is what one Do call under synctest gave.
 type result struct {
@@ -101,20 +56,6 @@ func (r result) wantErr(t *testing.T, reason, last error, attempts int, elapsed 
 	}
 	if r.elapsed != elapsed {
 		t.Errorf("Do returned after %v, want %v", r.elapsed, elapsed)
-	}
-}
-
-func (o *op) wantStarts(t *testing.T, want ...time.Duration) {
-	t.Helper()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if len(o.starts) != len(want) {
-		t.Fatalf("attempts started at %v, want %v", o.starts, want)
-	}
-	for i := range want {
-		if o.starts[i] != want[i] {
-			t.Fatalf("attempts started at %v, want %v", o.starts, want)
-		}
 	}
 }
 

@@ -77,7 +77,7 @@ func TestLogger_scenarios(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		p            backoff.Policy
-		steps        []statsStep
+		steps        []step
 		cancelAt     time.Duration // > 0: the caller cancels then
 		cancelBefore bool          // the caller's context is done before the call
 		abandon      bool          // the operation is wrapped in backoff.Abandon
@@ -85,7 +85,7 @@ func TestLogger_scenarios(t *testing.T) {
 		want         []string
 	}{{
 		name:  "success at the first try",
-		steps: []statsStep{{d: 10 * ms}},
+		steps: []step{{d: 10 * ms}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s`,
 			`level=DEBUG msg="backoff: call succeeded" attempts=1 elapsed=10ms`,
@@ -94,7 +94,7 @@ func TestLogger_scenarios(t *testing.T) {
 		name: "retries with pauses and an attempt timeout, then MaxTries (the doc's example)",
 		p: backoff.Policy{AttemptTimeout: 50 * ms, Pause: 100 * ms, MaxTries: 3,
 			RetryIf: backoff.On(errLogBusy)},
-		steps: []statsStep{{d: 10 * ms, err: errLogBusy}, {d: time.Hour}, {d: 20 * ms, err: errLogBusy}},
+		steps: []step{{d: 10 * ms, err: errLogBusy}, {d: time.Hour}, {d: 20 * ms, err: errLogBusy}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s until=50ms ` + timedOut,
 			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=10ms err=busy pause=100ms until=110ms`,
@@ -106,7 +106,7 @@ func TestLogger_scenarios(t *testing.T) {
 	}, {
 		name:  "retries with no pause, then success",
 		p:     backoff.Retry(5),
-		steps: []statsStep{{d: 5 * ms, err: errLogBusy}, {d: 5 * ms, err: errLogBusy}, {d: 5 * ms}},
+		steps: []step{{d: 5 * ms, err: errLogBusy}, {d: 5 * ms, err: errLogBusy}, {d: 5 * ms}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s`,
 			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=5ms err=busy pause=0s until=5ms`,
@@ -118,7 +118,7 @@ func TestLogger_scenarios(t *testing.T) {
 	}, {
 		name:  "a non-retryable error",
 		p:     backoff.Policy{Pause: 10 * ms, MaxTries: 5, RetryIf: backoff.On(errLogBusy)},
-		steps: []statsStep{{d: 5 * ms, err: errLogBusy}, {d: 7 * ms, err: errLogFatal}},
+		steps: []step{{d: 5 * ms, err: errLogBusy}, {d: 7 * ms, err: errLogFatal}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s`,
 			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=5ms err=busy pause=10ms until=15ms`,
@@ -128,7 +128,7 @@ func TestLogger_scenarios(t *testing.T) {
 	}, {
 		name:  "GiveUp",
 		p:     backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError, GiveUp: backoff.On(errLogFatal)},
-		steps: []statsStep{{d: 5 * ms, err: errLogBusy}, {d: 5 * ms, err: errLogFatal}},
+		steps: []step{{d: 5 * ms, err: errLogBusy}, {d: 5 * ms, err: errLogFatal}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s`,
 			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=5ms err=busy pause=10ms until=15ms`,
@@ -139,7 +139,7 @@ func TestLogger_scenarios(t *testing.T) {
 		name: "the deadline cuts an attempt",
 		p: backoff.Policy{AttemptTimeout: 100 * ms, Deadline: 250 * ms, Pause: 20 * ms,
 			RetryIf: backoff.AnyError},
-		steps: []statsStep{{d: time.Hour}},
+		steps: []step{{d: time.Hour}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s until=100ms ` + timedOut,
 			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=100ms err="context deadline exceeded" pause=20ms until=120ms`,
@@ -151,7 +151,7 @@ func TestLogger_scenarios(t *testing.T) {
 	}, {
 		name:  "no sleeping into the deadline",
 		p:     backoff.Policy{Deadline: 100 * ms, Pause: 80 * ms, RetryIf: backoff.AnyError},
-		steps: []statsStep{{d: 30 * ms, err: errLogBusy}},
+		steps: []step{{d: 30 * ms, err: errLogBusy}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s until=100ms ` + deadline,
 			`level=WARN msg="backoff: call failed" outcome=failed err=busy reason="backoff: deadline exceeded" last=busy attempts=1 elapsed=30ms`,
@@ -159,7 +159,7 @@ func TestLogger_scenarios(t *testing.T) {
 	}, {
 		name:     "the caller cancels during a pause",
 		p:        backoff.Policy{Pause: 100 * ms, RetryIf: backoff.AnyError},
-		steps:    []statsStep{{d: 20 * ms, err: errLogBusy}},
+		steps:    []step{{d: 20 * ms, err: errLogBusy}},
 		cancelAt: 50 * ms,
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s`,
@@ -169,7 +169,7 @@ func TestLogger_scenarios(t *testing.T) {
 	}, {
 		name:     "the caller cancels during an attempt, which returns late, with a cause",
 		p:        backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
-		steps:    []statsStep{{d: 20 * ms, err: errLogBusy}, {d: time.Hour, late: 5 * ms}},
+		steps:    []step{{d: 20 * ms, err: errLogBusy}, {d: time.Hour, late: 5 * ms}},
 		cancelAt: 50 * ms,
 		cause:    errLogQuit,
 		want: []string{
@@ -181,7 +181,7 @@ func TestLogger_scenarios(t *testing.T) {
 	}, {
 		name:         "the caller's context is done before the call",
 		p:            backoff.Retry(3),
-		steps:        []statsStep{{}},
+		steps:        []step{{}},
 		cancelBefore: true,
 		want: []string{
 			`level=INFO msg="backoff: call canceled" reason="context canceled" attempts=0 elapsed=0s`,
@@ -190,7 +190,7 @@ func TestLogger_scenarios(t *testing.T) {
 		name:    "Abandon at attempt timeouts",
 		abandon: true,
 		p:       backoff.Policy{AttemptTimeout: 50 * ms, Pause: 10 * ms, MaxTries: 2},
-		steps:   []statsStep{{d: time.Second, err: errLogBusy, ignore: true}},
+		steps:   []step{{d: time.Second, err: errLogBusy, ignore: true}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s until=50ms ` + timedOut,
 			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=50ms err="context deadline exceeded" pause=10ms until=60ms`,
@@ -202,7 +202,7 @@ func TestLogger_scenarios(t *testing.T) {
 		abandon: true,
 		p: backoff.Policy{AttemptTimeout: 40 * ms, Deadline: 70 * ms,
 			RetryIf: backoff.AnyError},
-		steps: []statsStep{{d: time.Second, ignore: true}},
+		steps: []step{{d: time.Second, ignore: true}},
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s until=40ms ` + timedOut,
 			`level=INFO msg="backoff: attempt failed; retrying" attempt=1 at=40ms err="context deadline exceeded" pause=0s until=40ms`,
@@ -213,7 +213,7 @@ func TestLogger_scenarios(t *testing.T) {
 		name:     "Abandon: the caller cancels during an attempt",
 		abandon:  true,
 		p:        backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
-		steps:    []statsStep{{d: 20 * ms, err: errLogBusy}, {d: time.Second, ignore: true}},
+		steps:    []step{{d: 20 * ms, err: errLogBusy}, {d: time.Second, ignore: true}},
 		cancelAt: 50 * ms,
 		want: []string{
 			`level=DEBUG msg="backoff: attempt started" attempt=1 at=0s`,
@@ -234,7 +234,7 @@ func TestLogger_scenarios(t *testing.T) {
 				var out bytes.Buffer
 				p := tc.p
 				p.Observer = backoff.Logger{Logger: textLogger(&out, slog.LevelDebug)}
-				backoff.Do(ctx, p, statsOpOf(tc.abandon, tc.steps...))
+				backoff.Do(ctx, p, newOp(tc.steps...).fn(tc.abandon))
 				wantLines(t, out.String(), tc.want...)
 
 				// Abandoned attempts end later: they log nothing.
@@ -254,7 +254,7 @@ func TestLogger_scenarios(t *testing.T) {
 func logSteps(t *testing.T) (actions []backoff.Action, events []backoff.Event) {
 	t.Helper()
 	p := backoff.Policy{Deadline: 150 * time.Millisecond, Pause: 100 * time.Millisecond, RetryIf: backoff.AnyError}
-	return recordSteps(t, p, statsOp(statsStep{d: 10 * time.Millisecond, err: errLogBusy}, statsStep{d: time.Hour}))
+	return recordSteps(t, p, newOp(step{d: 10 * time.Millisecond, err: errLogBusy}, step{d: time.Hour}).call)
 }
 
 // TestLogger_levels: each kind of record has the level its field says,

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -20,49 +19,6 @@ var (
 	errStatsRetry = errors.New("stats: retry me")
 	errStatsFatal = errors.New("stats: fatal")
 )
-
-// statsStep scripts one attempt of statsOp: it runs for d, then returns err
-// (and value 1 if err is nil); if its context is done first, it returns the
-// context's error late after that, unless it ignores its context.
-type statsStep struct {
-	d      time.Duration
-	err    error
-	late   time.Duration
-	ignore bool
-}
-
-// statsOp returns an operation whose attempt k (from 1) follows steps[k-1],
-// or the last step once past the end.
-func statsOp(steps ...statsStep) func(context.Context) (int, error) {
-	var n atomic.Int64 // attempts overlap under backoff.Abandon
-	return func(ctx context.Context) (int, error) {
-		s := steps[min(int(n.Add(1)), len(steps))-1]
-		if s.ignore {
-			time.Sleep(s.d)
-		} else {
-			t := time.NewTimer(s.d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				time.Sleep(s.late)
-				return 0, ctx.Err()
-			}
-		}
-		if s.err != nil {
-			return 0, s.err
-		}
-		return 1, nil
-	}
-}
-
-// statsOpOf is statsOp(steps...), wrapped in backoff.Abandon if abandon is set.
-func statsOpOf(abandon bool, steps ...statsStep) func(context.Context) (int, error) {
-	if abandon {
-		return backoff.Abandon(statsOp(steps...))
-	}
-	return statsOp(steps...)
-}
 
 // wantStats fails t unless got is want.
 func wantStats(t *testing.T, got, want backoff.StatsSnapshot) {
@@ -104,7 +60,7 @@ func TestStats_scenarios(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		p            backoff.Policy
-		steps        []statsStep
+		steps        []step
 		cancelAt     time.Duration // > 0: the caller cancels then
 		cancelBefore bool          // the caller's context is done before the call
 		abandon      bool          // the operation is wrapped in backoff.Abandon
@@ -113,26 +69,26 @@ func TestStats_scenarios(t *testing.T) {
 		want         backoff.StatsSnapshot
 	}{{
 		name:    "success at the first try",
-		steps:   []statsStep{{d: 10 * ms}},
+		steps:   []step{{d: 10 * ms}},
 		elapsed: 10 * ms,
 		want:    backoff.StatsSnapshot{Calls: 1, Attempts: 1, Done: 1, Successes: 1, AttemptTime: 10 * ms},
 	}, {
 		name:    "retries with pauses, then success",
 		p:       backoff.Policy{Pause: 100 * ms, MaxTries: 5, RetryIf: backoff.AnyError},
-		steps:   []statsStep{{d: 10 * ms, err: errStatsRetry}, {d: 20 * ms, err: errStatsRetry}, {d: 30 * ms}},
+		steps:   []step{{d: 10 * ms, err: errStatsRetry}, {d: 20 * ms, err: errStatsRetry}, {d: 30 * ms}},
 		elapsed: 260 * ms, // 10 + 100 + 20 + 100 + 30
 		want: backoff.StatsSnapshot{Calls: 1, Attempts: 3, Done: 3, Errors: 2, Successes: 1,
 			AttemptTime: 60 * ms, PauseTime: 200 * ms},
 	}, {
 		name:    "retries with no pause, then success",
 		p:       backoff.Retry(5),
-		steps:   []statsStep{{d: 10 * ms, err: errStatsRetry}, {d: 20 * ms, err: errStatsRetry}, {d: 30 * ms}},
+		steps:   []step{{d: 10 * ms, err: errStatsRetry}, {d: 20 * ms, err: errStatsRetry}, {d: 30 * ms}},
 		elapsed: 60 * ms,
 		want:    backoff.StatsSnapshot{Calls: 1, Attempts: 3, Done: 3, Errors: 2, Successes: 1, AttemptTime: 60 * ms},
 	}, {
 		name:    "attempt timeouts, then MaxTries",
 		p:       backoff.Policy{AttemptTimeout: 50 * ms, Pause: 10 * ms, MaxTries: 3},
-		steps:   []statsStep{{d: time.Hour}},
+		steps:   []step{{d: time.Hour}},
 		wantErr: backoff.ErrMaxTries,
 		elapsed: 170 * ms, // 50 + 10 + 50 + 10 + 50
 		want: backoff.StatsSnapshot{Calls: 1, Attempts: 3, Done: 3, Errors: 3, Failures: 1,
@@ -142,14 +98,14 @@ func TestStats_scenarios(t *testing.T) {
 		p:    backoff.Policy{AttemptTimeout: 50 * ms, MaxTries: 1},
 		// Not retryable (RetryIf is nil), but returned at 80ms, after the
 		// cut at 50ms: the core says Failed, and the attempt lasted 80ms.
-		steps:   []statsStep{{d: 80 * ms, err: errStatsFatal, ignore: true}},
+		steps:   []step{{d: 80 * ms, err: errStatsFatal, ignore: true}},
 		wantErr: backoff.ErrMaxTries,
 		elapsed: 80 * ms,
 		want:    backoff.StatsSnapshot{Calls: 1, Attempts: 1, Done: 1, Errors: 1, Failures: 1, AttemptTime: 80 * ms},
 	}, {
 		name:    "a non-retryable error",
 		p:       backoff.Policy{Pause: 10 * ms, MaxTries: 5, RetryIf: backoff.On(errStatsRetry)},
-		steps:   []statsStep{{d: 5 * ms, err: errStatsRetry}, {d: 7 * ms, err: errStatsFatal}},
+		steps:   []step{{d: 5 * ms, err: errStatsRetry}, {d: 7 * ms, err: errStatsFatal}},
 		wantErr: backoff.ErrNotRetryable,
 		elapsed: 22 * ms,
 		want: backoff.StatsSnapshot{Calls: 1, Attempts: 2, Done: 2, Errors: 1, Rejected: 1, Failures: 1,
@@ -157,7 +113,7 @@ func TestStats_scenarios(t *testing.T) {
 	}, {
 		name:    "GiveUp: the error given up on is an Error",
 		p:       backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError, GiveUp: backoff.On(errStatsFatal)},
-		steps:   []statsStep{{d: 5 * ms, err: errStatsRetry}, {d: 5 * ms, err: errStatsFatal}},
+		steps:   []step{{d: 5 * ms, err: errStatsRetry}, {d: 5 * ms, err: errStatsFatal}},
 		wantErr: backoff.ErrGaveUp,
 		elapsed: 20 * ms,
 		want: backoff.StatsSnapshot{Calls: 1, Attempts: 2, Done: 2, Errors: 2, Failures: 1,
@@ -165,7 +121,7 @@ func TestStats_scenarios(t *testing.T) {
 	}, {
 		name:    "the deadline cuts an attempt",
 		p:       backoff.Policy{AttemptTimeout: 100 * ms, Deadline: 250 * ms, Pause: 20 * ms, RetryIf: backoff.AnyError},
-		steps:   []statsStep{{d: time.Hour}},
+		steps:   []step{{d: time.Hour}},
 		wantErr: backoff.ErrDeadline,
 		elapsed: 250 * ms, // attempts [0,100] [120,220] [240,250]
 		want: backoff.StatsSnapshot{Calls: 1, Attempts: 3, Done: 3, Errors: 2, Cancels: 1, Failures: 1,
@@ -173,35 +129,35 @@ func TestStats_scenarios(t *testing.T) {
 	}, {
 		name:    "the deadline cuts the first attempt, which returns late",
 		p:       backoff.Policy{Deadline: 100 * ms},
-		steps:   []statsStep{{d: time.Hour, late: 15 * ms}},
+		steps:   []step{{d: time.Hour, late: 15 * ms}},
 		wantErr: backoff.ErrDeadline,
 		elapsed: 115 * ms,
 		want:    backoff.StatsSnapshot{Calls: 1, Attempts: 1, Done: 1, Cancels: 1, Failures: 1, AttemptTime: 115 * ms},
 	}, {
 		name:    "a deadline that ties the attempt timeout is a cancel",
 		p:       backoff.Policy{AttemptTimeout: 100 * ms, Deadline: 100 * ms},
-		steps:   []statsStep{{d: time.Hour}},
+		steps:   []step{{d: time.Hour}},
 		wantErr: backoff.ErrDeadline,
 		elapsed: 100 * ms,
 		want:    backoff.StatsSnapshot{Calls: 1, Attempts: 1, Done: 1, Cancels: 1, Failures: 1, AttemptTime: 100 * ms},
 	}, {
 		name:    "cut by the deadline, but a success anyway",
 		p:       backoff.Policy{Deadline: 50 * ms},
-		steps:   []statsStep{{d: 60 * ms, ignore: true}},
+		steps:   []step{{d: 60 * ms, ignore: true}},
 		elapsed: 60 * ms,
 		want:    backoff.StatsSnapshot{Calls: 1, Attempts: 1, Done: 1, Successes: 1, AttemptTime: 60 * ms},
 	}, {
 		name: "no sleeping into the deadline: no pause, no cancel",
 		p:    backoff.Policy{Deadline: 100 * ms, Pause: 80 * ms, RetryIf: backoff.AnyError},
 		// The pause would end at 110ms: the call ends at 30ms instead.
-		steps:   []statsStep{{d: 30 * ms, err: errStatsRetry}},
+		steps:   []step{{d: 30 * ms, err: errStatsRetry}},
 		wantErr: backoff.ErrDeadline,
 		elapsed: 30 * ms,
 		want:    backoff.StatsSnapshot{Calls: 1, Attempts: 1, Done: 1, Errors: 1, Failures: 1, AttemptTime: 30 * ms},
 	}, {
 		name:     "the caller cancels during a pause: no cancel, a shorter pause",
 		p:        backoff.Policy{Pause: 100 * ms, RetryIf: backoff.AnyError},
-		steps:    []statsStep{{d: 20 * ms, err: errStatsRetry}},
+		steps:    []step{{d: 20 * ms, err: errStatsRetry}},
 		cancelAt: 50 * ms,
 		wantErr:  context.Canceled,
 		elapsed:  50 * ms,
@@ -210,7 +166,7 @@ func TestStats_scenarios(t *testing.T) {
 	}, {
 		name:     "the caller cancels during an attempt, which returns late",
 		p:        backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
-		steps:    []statsStep{{d: 20 * ms, err: errStatsRetry}, {d: time.Hour, late: 5 * ms}},
+		steps:    []step{{d: 20 * ms, err: errStatsRetry}, {d: time.Hour, late: 5 * ms}},
 		cancelAt: 50 * ms,
 		wantErr:  context.Canceled,
 		elapsed:  55 * ms, // attempts [0,20] [30,55]
@@ -219,7 +175,7 @@ func TestStats_scenarios(t *testing.T) {
 	}, {
 		name:         "the caller's context is done before the call",
 		p:            backoff.Retry(3),
-		steps:        []statsStep{{}},
+		steps:        []step{{}},
 		cancelBefore: true,
 		wantErr:      context.Canceled,
 		want:         backoff.StatsSnapshot{Calls: 1, Failures: 1},
@@ -227,7 +183,7 @@ func TestStats_scenarios(t *testing.T) {
 		name:    "Abandon at attempt timeouts",
 		abandon: true,
 		p:       backoff.Policy{AttemptTimeout: 50 * ms, Pause: 10 * ms, MaxTries: 2},
-		steps:   []statsStep{{d: time.Second, err: errStatsRetry, ignore: true}},
+		steps:   []step{{d: time.Second, err: errStatsRetry, ignore: true}},
 		wantErr: backoff.ErrMaxTries,
 		elapsed: 110 * ms, // attempts [0,50] [60,110], abandoned
 		want: backoff.StatsSnapshot{Calls: 1, Attempts: 2, Done: 2, Errors: 2, Failures: 1,
@@ -236,7 +192,7 @@ func TestStats_scenarios(t *testing.T) {
 		name:    "Abandon at the deadline",
 		abandon: true,
 		p:       backoff.Policy{AttemptTimeout: 40 * ms, Deadline: 70 * ms, RetryIf: backoff.AnyError},
-		steps:   []statsStep{{d: time.Second, ignore: true}},
+		steps:   []step{{d: time.Second, ignore: true}},
 		wantErr: backoff.ErrDeadline,
 		elapsed: 70 * ms, // attempts [0,40] [40,70], abandoned
 		want: backoff.StatsSnapshot{Calls: 1, Attempts: 2, Done: 2, Errors: 1, Cancels: 1, Failures: 1,
@@ -245,7 +201,7 @@ func TestStats_scenarios(t *testing.T) {
 		name:     "Abandon: the caller cancels during an attempt",
 		abandon:  true,
 		p:        backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
-		steps:    []statsStep{{d: 20 * ms, err: errStatsRetry}, {d: time.Second, ignore: true}},
+		steps:    []step{{d: 20 * ms, err: errStatsRetry}, {d: time.Second, ignore: true}},
 		cancelAt: 50 * ms,
 		wantErr:  context.Canceled,
 		elapsed:  50 * ms, // attempts [0,20] [30,50], the second abandoned
@@ -265,7 +221,7 @@ func TestStats_scenarios(t *testing.T) {
 				p := tc.p
 				p.Observer = &stats
 				t0 := time.Now()
-				_, err := backoff.Do(ctx, p, statsOpOf(tc.abandon, tc.steps...))
+				_, err := backoff.Do(ctx, p, newOp(tc.steps...).fn(tc.abandon))
 				if elapsed := time.Since(t0); elapsed != tc.elapsed {
 					t.Errorf("Do returned after %v, want %v", elapsed, tc.elapsed)
 				}
@@ -300,8 +256,8 @@ func TestStats_inFlight(t *testing.T) {
 		go func() {
 			defer close(done)
 			// Attempts [0,10] [110,130] [230,260]; pauses [10,110] [130,230].
-			backoff.Do(t.Context(), p, statsOp(statsStep{d: 10 * ms, err: errStatsRetry},
-				statsStep{d: 20 * ms, err: errStatsRetry}, statsStep{d: 30 * ms}))
+			backoff.Do(t.Context(), p, newOp(step{d: 10 * ms, err: errStatsRetry},
+				step{d: 20 * ms, err: errStatsRetry}, step{d: 30 * ms}).call)
 		}()
 		t0 := time.Now()
 		for _, c := range []struct {
@@ -369,7 +325,7 @@ func TestStats_twoPolicies(t *testing.T) {
 
 		// fast, 3 calls: each fails at 1ms, pauses 5ms, succeeds after 2ms.
 		for range 3 {
-			if _, err := backoff.Do(t.Context(), fast, statsOp(statsStep{d: ms, err: errStatsRetry}, statsStep{d: 2 * ms})); err != nil {
+			if _, err := backoff.Do(t.Context(), fast, newOp(step{d: ms, err: errStatsRetry}, step{d: 2 * ms}).call); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -377,13 +333,13 @@ func TestStats_twoPolicies(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() {
-				if _, err := backoff.Do(t.Context(), slow, statsOp(statsStep{d: time.Hour})); !errors.Is(err, backoff.ErrMaxTries) {
+				if _, err := backoff.Do(t.Context(), slow, newOp(step{d: time.Hour}).call); !errors.Is(err, backoff.ErrMaxTries) {
 					t.Errorf("Do: %v, want ErrMaxTries", err)
 				}
 			})
 		}
 		// fast, 1 more call, while the slow ones run: a success at once.
-		if _, err := backoff.Do(t.Context(), fast, statsOp(statsStep{})); err != nil {
+		if _, err := backoff.Do(t.Context(), fast, newOp(step{}).call); err != nil {
 			t.Fatal(err)
 		}
 		wg.Wait()
@@ -444,7 +400,7 @@ func TestStats_concurrentObserve(t *testing.T) {
 	const ms = time.Millisecond
 	// Attempts [0,50] timeout, [60,80] error, [90,100] cut by the deadline.
 	p := backoff.Policy{AttemptTimeout: 50 * ms, Deadline: 100 * ms, Pause: 10 * ms, RetryIf: backoff.AnyError}
-	actions, events := recordSteps(t, p, statsOp(statsStep{d: time.Hour}, statsStep{d: 20 * ms, err: errStatsRetry}, statsStep{d: time.Hour}))
+	actions, events := recordSteps(t, p, newOp(step{d: time.Hour}, step{d: 20 * ms, err: errStatsRetry}, step{d: time.Hour}).call)
 	var one backoff.Stats
 	for i := range actions {
 		one.Observe(events[i], actions[i])
@@ -560,7 +516,7 @@ func concurrently(t *testing.T, p backoff.Policy, goroutines, calls int, err err
 	for range goroutines {
 		wg.Go(func() {
 			for range calls {
-				fn := statsOp(statsStep{d: ms, err: err}, statsStep{d: 3 * ms})
+				fn := newOp(step{d: ms, err: err}, step{d: 3 * ms}).call
 				if _, err := backoff.Do(t.Context(), p, fn); err != nil {
 					t.Error(err)
 				}
@@ -585,13 +541,13 @@ func wantObserveAllocFree(t *testing.T, o backoff.Observer) {
 		fn   func(context.Context) (int, error)
 	}{
 		{"pauses and success", backoff.Policy{Pause: 10 * ms, RetryIf: backoff.AnyError},
-			statsOp(statsStep{d: ms, err: errStatsRetry}, statsStep{d: ms})},
-		{"no pause", backoff.Retry(3), statsOp(statsStep{d: ms, err: errStatsRetry})},
+			newOp(step{d: ms, err: errStatsRetry}, step{d: ms}).call},
+		{"no pause", backoff.Retry(3), newOp(step{d: ms, err: errStatsRetry}).call},
 		{"timeouts and deadline", backoff.Policy{AttemptTimeout: 50 * ms, Deadline: 100 * ms, Pause: 10 * ms},
-			statsOp(statsStep{d: time.Hour})},
-		{"non-retryable", backoff.Policy{}, statsOp(statsStep{err: errStatsFatal})},
+			newOp(step{d: time.Hour}).call},
+		{"non-retryable", backoff.Policy{}, newOp(step{err: errStatsFatal}).call},
 		{"abandoned", backoff.Policy{AttemptTimeout: 10 * ms, MaxTries: 2},
-			backoff.Abandon(statsOp(statsStep{d: time.Second, ignore: true}))},
+			newOp(step{d: time.Second, ignore: true}).fn(true)},
 	} {
 		actions, events := recordSteps(t, tc.p, tc.fn)
 		if a := testing.AllocsPerRun(100, func() {
