@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim/internal/decode"
 )
 
 // A Load is many calls under one policy against one dependency, to see
@@ -109,7 +110,7 @@ func ReadLoad(r io.Reader) (Load, error) {
 // ParseLoad is ReadLoad on a byte slice.
 func ParseLoad(b []byte) (Load, error) {
 	var l Load
-	if err := decodeStrict(b, &l, loadBadDuration); err != nil {
+	if err := decode.Strict(b, &l, loadBadDuration); err != nil {
 		return Load{}, fmt.Errorf("sim: load: %w", err)
 	}
 	return l, l.Validate()
@@ -131,12 +132,13 @@ func loadBadDuration(b []byte) string {
 	if json.Unmarshal(b, &v) != nil {
 		return ""
 	}
-	fields := []durationField{{"every", v.Every}, {"takes", v.Takes}, {"attempt_timeout", v.AttemptTimeout}, {"deadline", v.Deadline},
-		{"pause", v.Pause}, {"max_pause", v.MaxPause}, {"bucket", v.Bucket}}
+	fields := []decode.Field{{Name: "every", Raw: v.Every}, {Name: "takes", Raw: v.Takes},
+		{Name: "attempt_timeout", Raw: v.AttemptTimeout}, {Name: "deadline", Raw: v.Deadline}, {Name: "pause", Raw: v.Pause},
+		{Name: "max_pause", Raw: v.MaxPause}, {Name: "bucket", Raw: v.Bucket}}
 	if v.Down != nil {
-		fields = append(fields, durationField{"down.from", v.Down.From}, durationField{"down.to", v.Down.To})
+		fields = append(fields, decode.Field{Name: "down.from", Raw: v.Down.From}, decode.Field{Name: "down.to", Raw: v.Down.To})
 	}
-	return firstBadDuration(fields)
+	return decode.FirstBadDuration(fields)
 }
 
 // Validate reports what is wrong with l, naming the field and the value:
@@ -178,7 +180,7 @@ func (l Load) Validate() error {
 	if !(l.Growth == 0 || l.Growth >= 1 && !math.IsInf(l.Growth, 1)) {
 		bad("growth is %v; want 0 or 1 (constant pauses) or a finite number above 1", l.Growth)
 	}
-	if _, ok := jitters[l.Jitter]; !ok {
+	if _, ok := decode.Jitter(l.Jitter); !ok {
 		bad("jitter is %q; want none, full, equal or decorrelated", l.Jitter)
 	}
 	if l.MaxTries < 0 {
@@ -223,13 +225,14 @@ func (l Load) Validate() error {
 // AnyError, and, if l has a budget, a new backoff.Budget with its numbers
 // (a new one at each call of Policy: the calls of one run share one).
 func (l Load) Policy() backoff.Policy {
+	jitter, _ := decode.Jitter(l.Jitter)
 	p := backoff.Policy{
 		AttemptTimeout: l.AttemptTimeout.D(),
 		Deadline:       l.Deadline.D(),
 		Pause:          l.Pause.D(),
 		Growth:         l.Growth,
 		MaxPause:       l.MaxPause.D(),
-		Jitter:         jitters[l.Jitter],
+		Jitter:         jitter,
 		MaxTries:       l.MaxTries,
 		RetryIf:        backoff.AnyError,
 	}
@@ -415,7 +418,7 @@ func SimulateLoad(l Load, budget bool, observe func(LoadStep)) (*LoadRun, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &loadSim{l: &l, idle: *idle, observe: observe, run: &LoadRun{Budget: l.Budget != nil}}
+	s := &loadSim{l: &l, idle: *idle, jitter: p.Jitter != backoff.NoJitter, observe: observe, run: &LoadRun{Budget: l.Budget != nil}}
 	if l.Down != nil {
 		add := func(name string, from, to time.Duration) {
 			if from < to {
@@ -436,6 +439,7 @@ func SimulateLoad(l Load, budget bool, observe func(LoadStep)) (*LoadRun, error)
 type loadSim struct {
 	l       *Load
 	idle    backoff.Execution
+	jitter  bool // the policy has a Jitter: each attempt's end carries a random number
 	observe func(LoadStep)
 	run     *LoadRun
 	q       queue[loadEvent]
@@ -591,7 +595,7 @@ func (s *loadSim) attempt(slot int32, c *loadCall, now time.Duration, a backoff.
 		at, err = c.arrival+a.Until, context.DeadlineExceeded
 	}
 	e := backoff.Event{Kind: backoff.EventEnded, At: at - c.arrival, Attempt: a.Attempt, Err: err}
-	if jitters[s.l.Jitter] != backoff.NoJitter {
+	if s.jitter {
 		e.Rand = c.jitter.Uint64()
 	}
 	return s.schedule(loadEvent{at: at, slot: slot, e: e})

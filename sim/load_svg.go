@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/timebound/backoff/sim/internal/layout"
 )
 
 // The load picture's geometry and colours.
@@ -232,23 +234,11 @@ func LoadSVG(w io.Writer, r *LoadReport) error {
 }
 
 // loadNiceStep returns a step of 1, 2 or 5 times a power of ten that cuts
-// span into at most 10 parts.
+// span into at most 10 whole parts.
 func loadNiceStep(span time.Duration) time.Duration {
-	return time.Duration(loadNice(int64(span), 10))
+	return time.Duration(layout.Step(int64(span), 10))
 }
 
 // loadNiceCount returns a step of 1, 2 or 5 times a power of ten that
-// cuts 0 to n into at most 5 parts.
-func loadNiceCount(n int) int { return int(loadNice(int64(n), 5)) }
-
-// loadNice returns the least step of 1, 2 or 5 times a power of ten that
-// cuts 0 to n into at most parts parts.
-func loadNice(n, parts int64) int64 {
-	for unit := int64(1); ; unit *= 10 {
-		for _, m := range []int64{1, 2, 5} {
-			if s := unit * m; n/s <= parts {
-				return s
-			}
-		}
-	}
-}
+// cuts 0 to n into at most 5 whole parts.
+func loadNiceCount(n int) int { return int(layout.Step(int64(n), 5)) }

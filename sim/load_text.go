@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/timebound/backoff/sim/internal/layout"
 )
 
 // LoadTable writes a load's report as text for a terminal: a header with
@@ -241,21 +243,4 @@ func loadFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 // loadWrap returns prefix+text as lines of at most TimelineWidth columns,
 // breaking text at spaces; continuation lines are indented by the
 // prefix's width.
-func loadWrap(prefix, text string) string {
-	var b strings.Builder
-	indent := strings.Repeat(" ", len(prefix))
-	line, fresh := prefix, true
-	for word := range strings.FieldsSeq(text) {
-		if !fresh && len(line)+1+len(word) > TimelineWidth {
-			b.WriteString(strings.TrimRight(line, " ") + "\n")
-			line, fresh = indent, true
-		}
-		if !fresh {
-			line += " "
-		}
-		line += word
-		fresh = false
-	}
-	b.WriteString(strings.TrimRight(line, " ") + "\n")
-	return b.String()
-}
+func loadWrap(prefix, text string) string { return layout.Wrap(prefix, text, 0) }

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim/internal/decode"
 )
 
 // A Scenario is one call to simulate: the policy's numbers, a script for
@@ -171,23 +171,13 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a duration string such as "150ms" or "1h2m".
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return &durationError{fmt.Sprintf("a duration is a string such as \"150ms\", not %s", b)}
-	}
-	v, err := time.ParseDuration(s)
+	v, err := decode.Duration(b)
 	if err != nil {
-		return &durationError{fmt.Sprintf("bad duration %q: %v", s, err)}
+		return err
 	}
 	*d = Duration(v)
 	return nil
 }
-
-// durationError is a duration that does not parse. encoding/json returns
-// it without saying where; decodeStrict adds the field's name.
-type durationError struct{ msg string }
-
-func (e *durationError) Error() string { return e.msg }
 
 // ReadScenario decodes one scenario from JSON, refusing unknown fields,
 // anything after the scenario, and anything Validate refuses.
@@ -202,7 +192,7 @@ func ReadScenario(r io.Reader) (Scenario, error) {
 // ParseScenario is ReadScenario on a byte slice.
 func ParseScenario(b []byte) (Scenario, error) {
 	var sc Scenario
-	if err := decodeStrict(b, &sc, badDuration); err != nil {
+	if err := decode.Strict(b, &sc, badDuration); err != nil {
 		return Scenario{}, fmt.Errorf("sim: scenario: %w", err)
 	}
 	sc.canonical()
@@ -215,27 +205,6 @@ func (sc *Scenario) canonical() {
 	if len(sc.Flip) == 0 {
 		sc.Flip = nil
 	}
-}
-
-// decodeStrict decodes exactly one JSON value from b into v, refusing
-// unknown fields and anything after the value; where a duration does not
-// parse, it names the field badDuration finds in b.
-func decodeStrict(b []byte, v any, badDuration func(b []byte) string) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var de *durationError
-		if errors.As(err, &de) {
-			if field := badDuration(b); field != "" {
-				return fmt.Errorf("%s: %w", field, err)
-			}
-		}
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("more after the JSON value, at byte %d", dec.InputOffset())
-	}
-	return nil
 }
 
 // badDuration returns the name of the first duration field in the JSON
@@ -266,33 +235,16 @@ func badDuration(b []byte) string {
 	if v.Scenario != nil {
 		sc, prefix = v.Scenario, "scenario."
 	}
-	fields := []durationField{{"attempt_timeout", sc.AttemptTimeout}, {"deadline", sc.Deadline}, {"pause", sc.Pause},
-		{"max_pause", sc.MaxPause}, {"cancel_at", sc.CancelAt}, {"caller_deadline", sc.CallerDeadline}}
+	fields := []decode.Field{{Name: "attempt_timeout", Raw: sc.AttemptTimeout}, {Name: "deadline", Raw: sc.Deadline},
+		{Name: "pause", Raw: sc.Pause}, {Name: "max_pause", Raw: sc.MaxPause}, {Name: "cancel_at", Raw: sc.CancelAt},
+		{Name: "caller_deadline", Raw: sc.CallerDeadline}}
 	for i, a := range sc.Attempts {
-		fields = append(fields, durationField{fmt.Sprintf("attempts[%d].takes", i), a.Takes},
-			durationField{fmt.Sprintf("attempts[%d].late", i), a.Late},
-			durationField{fmt.Sprintf("attempts[%d].retry_after", i), a.RetryAfter})
+		fields = append(fields, decode.Field{Name: fmt.Sprintf("attempts[%d].takes", i), Raw: a.Takes},
+			decode.Field{Name: fmt.Sprintf("attempts[%d].late", i), Raw: a.Late},
+			decode.Field{Name: fmt.Sprintf("attempts[%d].retry_after", i), Raw: a.RetryAfter})
 	}
-	if name := firstBadDuration(fields); name != "" {
+	if name := decode.FirstBadDuration(fields); name != "" {
 		return prefix + name
-	}
-	return ""
-}
-
-// A durationField is the name of a duration field and its JSON.
-type durationField struct {
-	name string
-	raw  json.RawMessage
-}
-
-// firstBadDuration returns the name of the first field whose JSON is not
-// a duration, or "".
-func firstBadDuration(fields []durationField) string {
-	for _, f := range fields {
-		var d Duration
-		if f.raw != nil && string(f.raw) != "null" && d.UnmarshalJSON(f.raw) != nil {
-			return f.name
-		}
 	}
 	return ""
 }
@@ -303,17 +255,8 @@ func firstBadDuration(fields []durationField) string {
 // 292 years a time.Duration holds.
 const MaxDuration = 24 * time.Hour
 
-// jitters are the names of the jitter kinds, in scenarios and loads.
-var jitters = map[string]backoff.Jitter{
-	"": backoff.NoJitter, "none": backoff.NoJitter, "full": backoff.FullJitter,
-	"equal": backoff.EqualJitter, "decorrelated": backoff.DecorrelatedJitter,
-}
-
 // jitter returns the kind of jitter sc names, and false for an unknown name.
-func (sc *Scenario) jitter() (backoff.Jitter, bool) {
-	j, ok := jitters[sc.Jitter]
-	return j, ok
-}
+func (sc *Scenario) jitter() (backoff.Jitter, bool) { return decode.Jitter(sc.Jitter) }
 
 // Validate reports what is wrong with sc, naming the field and the value:
 // a negative number or one over MaxDuration, an unknown kind, reaction or

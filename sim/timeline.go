@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim/internal/layout"
 )
 
 // TimelineWidth is the most columns a line of [Timeline] takes.
-const TimelineWidth = 100
+const TimelineWidth = layout.Width
 
 // Steps beyond timelineMax are elided from a timeline: the first
 // timelineHead and the last timelineTail are shown.
@@ -86,28 +87,8 @@ func Timeline(w io.Writer, sc Scenario, res *Result) error {
 
 // wrap returns prefix+text as lines of at most TimelineWidth columns,
 // breaking text at spaces; continuation lines are indented by the
-// prefix's width (plus two columns).
-func wrap(prefix, text string) string {
-	var b strings.Builder
-	indent := strings.Repeat(" ", len(prefix)+2)
-	line := prefix
-	fresh := true // nothing of text on the line yet
-	for word := range strings.FieldsSeq(text) {
-		if !fresh && len(line)+1+len(word) > TimelineWidth {
-			b.WriteString(strings.TrimRight(line, " "))
-			b.WriteByte('\n')
-			line, fresh = indent, true
-		}
-		if !fresh {
-			line += " "
-		}
-		line += word
-		fresh = false
-	}
-	b.WriteString(strings.TrimRight(line, " "))
-	b.WriteByte('\n')
-	return b.String()
-}
+// prefix's width plus two columns.
+func wrap(prefix, text string) string { return layout.Wrap(prefix, text, 2) }
 
 func policyWords(sc Scenario) string {
 	var parts []string
@@ -909,16 +890,8 @@ func SVG(w io.Writer, sc Scenario, res *Result) error {
 }
 
 // niceStep returns a step of 1, 2 or 5 times a power of ten that cuts
-// span into at most 10 parts.
-func niceStep(span time.Duration) time.Duration {
-	for unit := time.Duration(1); ; unit *= 10 {
-		for _, m := range []time.Duration{1, 2, 5} {
-			if s := unit * m; span/s <= 10 {
-				return s
-			}
-		}
-	}
-}
+// span into at most 10 whole parts.
+func niceStep(span time.Duration) time.Duration { return time.Duration(layout.Step(int64(span), 10)) }
 
 // ellipsis cuts s to at most n characters.
 func ellipsis(s string, n int) string {

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/timebound/backoff"
+	"github.com/timebound/backoff/sim/internal/decode"
 )
 
 // A trace is JSON Lines: a header line carrying the format, its version
@@ -198,7 +199,7 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 	return t, nil
 }
 
-func strictUnmarshal(b []byte, v any) error { return decodeStrict(b, v, badDuration) }
+func strictUnmarshal(b []byte, v any) error { return decode.Strict(b, v, badDuration) }
 
 // A Divergence is the first line where a replayed trace differs from the
 // recorded one. Index counts steps from 0 (the trace's line Index+2); a
