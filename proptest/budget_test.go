@@ -13,8 +13,8 @@ package proptest_test
 // of 1e-9, for the rounding of float64 products (Ratio × a token, and
 // PerSecond × a time, computed in the Budget and here).
 //
-// TestProp_budgetLoad checks it on random loads simulated by sim
-// (sim.SimulateLoad: many calls overlapping in virtual time, ties
+// TestProp_budgetLoad checks it on random loads simulated by sim/load
+// (load.Simulate: many calls overlapping in virtual time, ties
 // included); TestProp_budgetByHand drives several backoff.Executions
 // sharing one Budget directly, interleaved at random. Each runs rapid's
 // check count (1,000; 100 under -race: see TestMain).
@@ -31,6 +31,7 @@ import (
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/proptest"
 	"github.com/timebound/backoff/sim"
+	"github.com/timebound/backoff/sim/load"
 	"pgregory.net/rapid"
 )
 
@@ -40,9 +41,9 @@ const budgetSlack = 1e-9
 
 // budgetNumbers returns a generator of a budget's numbers: round ones
 // (where exact ties with the bound happen) and arbitrary ones.
-func budgetNumbers() *rapid.Generator[sim.LoadBudget] {
-	return rapid.Custom(func(t *rapid.T) sim.LoadBudget {
-		return sim.LoadBudget{
+func budgetNumbers() *rapid.Generator[load.Budget] {
+	return rapid.Custom(func(t *rapid.T) load.Budget {
+		return load.Budget{
 			Ratio: rapid.OneOf(rapid.SampledFrom([]float64{0, 0.1, 0.25, 0.5, 1, 2}),
 				rapid.Float64Range(0, 2)).Draw(t, "ratio"),
 			PerSecond: rapid.OneOf(rapid.SampledFrom([]float64{0, 1, 10, 100}),
@@ -55,7 +56,7 @@ func budgetNumbers() *rapid.Generator[sim.LoadBudget] {
 // budgetWindows checks the bound on every window whose ends are retry
 // decisions: retries and begun are the instants of the retries decided
 // and of the calls begun. It returns what does not hold, or nil.
-func budgetWindows(b sim.LoadBudget, retries, begun []time.Duration) error {
+func budgetWindows(b load.Budget, retries, begun []time.Duration) error {
 	retries, begun = slices.Sorted(slices.Values(retries)), slices.Sorted(slices.Values(begun))
 	for i := 0; i < len(retries); i++ {
 		if i > 0 && retries[i] == retries[i-1] {
@@ -89,13 +90,13 @@ func isRetry(a backoff.Action) bool {
 // calls in steps of 10ms (so that arrivals, answers and pauses often fall
 // due at one instant), an outage or not, random failures, and a drawn
 // policy.
-func budgetLoad() *rapid.Generator[sim.Load] {
+func budgetLoad() *rapid.Generator[load.Scenario] {
 	d := func(t *rapid.T, n int, label string) sim.Duration {
 		return sim.Duration(proptest.Duration(n).Draw(t, label))
 	}
-	return rapid.Custom(func(t *rapid.T) sim.Load {
+	return rapid.Custom(func(t *rapid.T) load.Scenario {
 		b := budgetNumbers().Draw(t, "budget")
-		l := sim.Load{
+		l := load.Scenario{
 			Calls:          rapid.IntRange(1, 40).Draw(t, "calls"),
 			Every:          d(t, 5, "every"),
 			Takes:          d(t, 5, "takes"),
@@ -113,7 +114,7 @@ func budgetLoad() *rapid.Generator[sim.Load] {
 		}
 		if rapid.Bool().Draw(t, "down") {
 			from := d(t, 30, "down.from")
-			l.Down = &sim.LoadWindow{From: from, To: from + d(t, 30, "down.length") + sim.Duration(proptest.Grain)}
+			l.Down = &load.Window{From: from, To: from + d(t, 30, "down.length") + sim.Duration(proptest.Grain)}
 		}
 		// Mend what Validate refuses: calls with no limit, or that could
 		// make attempts without end at one instant.
@@ -133,7 +134,7 @@ func TestProp_budgetLoad(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		l := budgetLoad().Draw(rt, "load")
 		var retries, begun []time.Duration
-		run, err := sim.SimulateLoad(l, true, func(s sim.LoadStep) {
+		run, err := load.Simulate(l, func(s load.Step) {
 			switch {
 			case s.Event.Kind == backoff.EventBegan:
 				begun = append(begun, s.At())
@@ -190,7 +191,7 @@ func TestProp_budgetByHand(t *testing.T) {
 			}
 			calls[i].x = *x
 		}
-		epoch := sim.LoadEpoch
+		epoch := load.Epoch
 		var now time.Duration
 		var retries, begun []time.Duration
 		var firstAsked backoff.Action // the answer to the first failure that could be retried

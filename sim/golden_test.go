@@ -27,6 +27,7 @@ import (
 
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/sim"
+	"github.com/timebound/backoff/sim/internal/golden"
 )
 
 const (
@@ -34,8 +35,8 @@ const (
 	goldenTraceDir    = "testdata/traces"
 )
 
-// update is -update: rewrite the golden files (traces here, load reports
-// in load_test.go) from the simulator instead of comparing with them.
+// update is -update: rewrite the golden files (traces) from the simulator
+// instead of comparing with them.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the simulator")
 
 // A goldenCase is one scenario file and the path of its golden trace.
@@ -106,7 +107,7 @@ func TestGolden(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("the trace differs from %s (run with -update to rewrite it, then review the diff)\n%s",
-					g.trace, goldenFirstDiff(want, got))
+					g.trace, golden.FirstDiff(want, got))
 			}
 		})
 	}
@@ -121,25 +122,6 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s has no scenario %s: remove it", p, filepath.Join(goldenScenarioDir, name+".json"))
 		}
 	}
-}
-
-// goldenFirstDiff describes the first line where two golden files (a
-// trace, a load's report) differ.
-func goldenFirstDiff(want, got []byte) string {
-	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n  golden: %s\n  now:    %s", i+1, wl, gl)
-		}
-	}
-	return "(no line differs)"
 }
 
 // goldenLines returns the lines of a golden trace, header first, without

@@ -4,8 +4,9 @@
 //
 // Start with [Scenario] (a call to simulate: the policy's numbers and a
 // script for its attempts) and [Run]. Run drives the same pure decision
-// core that backoff.Do drives ([backoff.Execution]), with a heap of
-// (virtual time, sequence) events instead of timers and goroutines: no
+// core that backoff.Do drives ([backoff.Execution]), with the one event
+// the call waits for at each step (what ends the attempt running, or the
+// pause) worked out from the script instead of timers and goroutines: no
 // clock is read, the only random numbers (for a jitter) come from the
 // scenario's seed, and the same scenario gives the same [Result], byte
 // for byte. The steps it reports are the ones an Observer of
@@ -16,6 +17,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -64,18 +66,25 @@ func Run(sc Scenario) (*Result, error) {
 	// Room for the steps of the scripted attempts (an attempt and a pause
 	// each), so that a long script does not grow Steps over and over.
 	steps := min(2*max(len(sc.Attempts), sc.MaxTries)+2, MaxSteps)
-	s := &simulation{sc: &sc, x: x, res: &Result{Steps: make([]Step, 0, steps)}, rand: p.Rand}
+	s := simulation{sc: &sc, x: x, res: &Result{Steps: make([]Step, 0, steps)}, rand: p.Rand}
 	s.run()
 	return s.res, nil
 }
 
-// simulation is one simulated call.
+// simulation is one simulated call. A call waits for one thing at a time:
+// the end of the attempt running, or of the pause (the caller's cancel
+// ends either sooner; at a tie, the order is the scenario's). So each
+// step schedules exactly one event, the one the next step takes: the
+// simulation holds it, and needs no queue, and no event is ever left
+// behind to be stale. schedule and take check it.
 type simulation struct {
 	sc  *Scenario
 	x   *backoff.Execution
 	res *Result
-	q   queue[event]
-	gen int // events of older generations are stale: the executor no longer waits for them
+	// next is the event the call waits for, and what a successful
+	// attempt returned with it; pending says next is set.
+	next    event
+	pending bool
 	// rand is the policy's Rand (nil without a jitter): the source the
 	// executor would draw from, one number for each event that ends an
 	// attempt.
@@ -85,35 +94,31 @@ type simulation struct {
 // event is a scheduled event: what the executor would report, and when.
 type event struct {
 	e     backoff.Event
-	gen   int
 	value int // what a successful attempt returned
 }
 
 func (s *simulation) run() {
-	e := backoff.Event{Kind: backoff.EventBegan, Cause: s.cause(0), CallerDeadline: s.sc.CallerDeadline.D()}
-	value := 0
+	ev := event{e: backoff.Event{Kind: backoff.EventBegan, Cause: s.cause(0), CallerDeadline: s.sc.CallerDeadline.D()}}
 	for range MaxSteps {
-		a := s.x.Step(e)
-		s.res.Steps = append(s.res.Steps, Step{e, a})
-		s.gen++
+		a := s.x.Step(ev.e)
+		s.res.Steps = append(s.res.Steps, Step{ev.e, a})
 		switch a.Kind {
 		case backoff.ActionFinish:
 			s.res.Err = a.Err
 			if a.Err == nil {
-				s.res.Value = value
+				s.res.Value = ev.value
 			}
 			return
 		case backoff.ActionStart:
-			s.start(e.At, a)
+			s.start(ev.e.At, a)
 		case backoff.ActionPause:
 			s.pause(a)
 		default:
 			// The simulator reports only what the executor would, and the
 			// core answers Wait to nothing the executor reports.
-			panic("sim: the decision core answered Wait to " + e.Kind.String())
+			panic("sim: the decision core answered Wait to " + ev.e.Kind.String())
 		}
-		next := s.next()
-		e, value = next.e, next.value
+		ev = s.take()
 	}
 	s.res.Runaway = true
 }
@@ -220,17 +225,22 @@ func (s *simulation) tie(t time.Duration) (flip bool) {
 	return slices.Contains(s.sc.Flip, i)
 }
 
+// schedule makes e, which a successful attempt ends with value, the event
+// the call waits for. Nothing may be pending: a step schedules one event,
+// and the next step takes it.
 func (s *simulation) schedule(e backoff.Event, value int) {
-	s.q.push(e.At, event{e: e, gen: s.gen, value: value})
+	if s.pending {
+		panic(fmt.Sprintf("sim: %v scheduled while %v is pending: a call waits for one thing at a time", e.Kind, s.next.e.Kind))
+	}
+	s.next, s.pending = event{e, value}, true
 }
 
-// next pops the earliest event the executor still waits for; stale ones
-// (of an older generation) are dropped, as the executor stops their timers.
-func (s *simulation) next() event {
-	for {
-		_, ev := s.q.pop()
-		if ev.gen == s.gen {
-			return ev
-		}
+// take returns the event the call waits for, which the step before
+// scheduled.
+func (s *simulation) take() event {
+	if !s.pending {
+		panic("sim: no event pending: the step before scheduled none")
 	}
+	s.pending = false
+	return s.next
 }

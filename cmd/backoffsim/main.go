@@ -3,7 +3,8 @@
 // a check of every rule. A scenario (JSON) gives the policy's numbers and
 // a script for the attempts; see package sim. It also simulates a load:
 // many calls against a dependency that fails, with and without a retry
-// budget, to show what retries multiply the dependency's load by.
+// budget, to show what retries multiply the dependency's load by; see
+// package sim/load.
 //
 //	backoffsim                      simulate the built-in example
 //	backoffsim run FILE.json [-trace OUT.jsonl] [-svg OUT.svg]
@@ -28,6 +29,7 @@ import (
 	"strings"
 
 	"github.com/timebound/backoff/sim"
+	"github.com/timebound/backoff/sim/load"
 )
 
 // defaultScenario is what backoffsim simulates with no arguments: every
@@ -342,7 +344,7 @@ func (c *cli) load(args []string) int {
 	svgPath := fs.String("svg", "", "write the picture (SVG) to this file")
 	printJSON := fs.Bool("json", false, "print the load (JSON) instead of simulating it")
 	pos, status, ok := c.parseRange("load", fs, args, 0, 1,
-		"an example's name ("+strings.Join(sim.LoadExamples(), ", ")+") or a load file (FILE.json, or - for standard input)")
+		"an example's name ("+strings.Join(load.Examples(), ", ")+") or a load file (FILE.json, or - for standard input)")
 	if !ok {
 		return status
 	}
@@ -355,12 +357,12 @@ func (c *cli) load(args []string) int {
 	if name == "-" || strings.HasSuffix(name, ".json") || strings.ContainsAny(name, `/\`) {
 		b, err = c.read(name)
 	} else {
-		b, err = sim.LoadExample(name)
+		b, err = load.Example(name)
 	}
 	if err != nil {
 		return c.fail("load", "%v", err)
 	}
-	l, err := sim.ParseLoad(b)
+	sc, err := load.Parse(b)
 	if err != nil {
 		return c.fail("load", "%s: %v", displayName(name), indentLines(err.Error()))
 	}
@@ -368,16 +370,16 @@ func (c *cli) load(args []string) int {
 		c.stdout.Write(b)
 		return 0
 	}
-	r, err := sim.RunLoad(l)
+	r, err := load.Run(sc)
 	if err != nil {
 		return c.fail("load", "%s: %v", displayName(name), err)
 	}
-	if err := sim.LoadTable(c.stdout, r); err != nil {
+	if err := load.Table(c.stdout, r); err != nil {
 		return c.fail("load", "%v", err)
 	}
 	if *svgPath != "" {
 		var out bytes.Buffer
-		if err := sim.LoadSVG(&out, r); err != nil {
+		if err := load.SVG(&out, r); err != nil {
 			return c.fail("load", "picture: %v", err)
 		}
 		if err := os.WriteFile(*svgPath, out.Bytes(), 0o644); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/sim"
+	"github.com/timebound/backoff/sim/load"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/default.golden and testdata/load.golden from the program's output")
@@ -310,7 +311,7 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// A small load, worked out by hand in package sim's TestRunLoad_small.
+// A small load, worked out by hand in package sim/load's TestRun_small.
 const loadJSON = `{"name": "small", "calls": 3, "every": "100ms", "takes": "10ms",
  "down": {"from": "0s", "to": "150ms"}, "pause": "50ms", "max_tries": 3,
  "budget": {"ratio": 0.5, "burst": 1}, "bucket": "100ms"}`
@@ -360,10 +361,10 @@ func TestLoad(t *testing.T) {
 // TestLoad_json: "load -json" prints an example's load, which "load"
 // reads back; the default is retry-budget.
 func TestLoad_json(t *testing.T) {
-	for _, name := range sim.LoadExamples() {
+	for _, name := range load.Examples() {
 		r := runCLI(t, "", "load", name, "-json")
 		r.want(t, 0, []string{`"name": "` + name + `"`}, nil)
-		want, err := sim.LoadExample(name)
+		want, err := load.Example(name)
 		if err != nil {
 			t.Fatal(err)
 		}

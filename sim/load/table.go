@@ -1,4 +1,4 @@
-package sim
+package load
 
 import (
 	"errors"
@@ -8,14 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/timebound/backoff/sim"
 	"github.com/timebound/backoff/sim/internal/layout"
 )
 
-// LoadTable writes a load's report as text for a terminal: a header with
+// Table writes a load's report as text for a terminal: a header with
 // the load's numbers, then for each run a table with a row per bucket of
 // time and a total, then a summary that sets the runs side by side for
 // the whole run and before, during and after the outage. Lines are at
-// most [TimelineWidth] columns wide.
+// most [layout.Width] columns wide.
 //
 //	from  calls  attempts  retries  succeeded  max tries  deadline  budget  attempts/call  success
 //	  3s     50       166      150          2          6         0       0           3.32    25.0%
@@ -25,107 +26,107 @@ import (
 // started, retries decided, and the calls that ended, by how; then the
 // attempts per call begun ("-" if none began) and the share of the calls
 // that ended that succeeded ("-" if none ended).
-func LoadTable(w io.Writer, r *LoadReport) error {
+func Table(w io.Writer, r *Report) error {
 	if r == nil || len(r.Runs) == 0 {
-		return errors.New("sim: load table: no report")
+		return errors.New("load: table: no report")
 	}
-	l := r.Load
+	sc := r.Scenario
 	var b strings.Builder
-	for _, h := range loadHeader(l) {
-		b.WriteString(loadWrap(fmt.Sprintf("%-12s", h[0]), h[1]))
+	for _, h := range headerLines(sc) {
+		b.WriteString(wrap(fmt.Sprintf("%-12s", h[0]), h[1]))
 	}
 	for _, run := range r.Runs {
 		b.WriteByte('\n')
-		b.WriteString(loadRunTitle(run) + "\n")
-		loadRunTable(&b, l, run)
+		b.WriteString(runTitle(run) + "\n")
+		runTable(&b, sc, run)
 	}
 	b.WriteByte('\n')
-	loadSummary(&b, r)
+	summary(&b, r)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// loadHeader returns the header's lines: a label and its words.
-func loadHeader(l Load) [][2]string {
+// headerLines returns the header's lines: a label and its words.
+func headerLines(sc Scenario) [][2]string {
 	var h [][2]string
-	if l.Name != "" {
-		h = append(h, [2]string{"load", l.Name})
+	if sc.Name != "" {
+		h = append(h, [2]string{"load", sc.Name})
 	}
 	calls := "1 call, at 0s"
-	if l.Calls > 1 {
-		if l.Every == 0 {
-			calls = fmt.Sprintf("%d, all at 0s", l.Calls)
+	if sc.Calls > 1 {
+		if sc.Every == 0 {
+			calls = fmt.Sprintf("%d, all at 0s", sc.Calls)
 		} else {
-			calls = fmt.Sprintf("%d, one every %v (the last at %v)", l.Calls, l.Every, time.Duration(l.Calls-1)*l.Every.D())
+			calls = fmt.Sprintf("%d, one every %v (the last at %v)", sc.Calls, sc.Every, time.Duration(sc.Calls-1)*sc.Every.D())
 		}
 	}
 	h = append(h, [2]string{"calls", calls})
-	dep := "answers after " + l.Takes.String()
-	if d := l.Down; d != nil {
+	dep := "answers after " + sc.Takes.String()
+	if d := sc.Down; d != nil {
 		dep += fmt.Sprintf("; down from %v to %v (every attempt that starts then fails)", d.From, d.To)
 	}
 	other := "otherwise"
-	if l.Down == nil {
+	if sc.Down == nil {
 		other = "and"
 	}
 	switch {
-	case l.FailRate == 0:
+	case sc.FailRate == 0:
 		dep += "; " + other + " never fails"
-	case l.FailRate == 1:
+	case sc.FailRate == 1:
 		dep += "; " + other + " always fails"
 	default:
-		dep += fmt.Sprintf("; %s fails %s of attempts at random (seed %d)", other, loadPercent(l.FailRate), l.Seed)
+		dep += fmt.Sprintf("; %s fails %s of attempts at random (seed %d)", other, percent(sc.FailRate), sc.Seed)
 	}
 	h = append(h, [2]string{"dependency", dep})
-	h = append(h, [2]string{"policy", loadPolicyWords(l)})
-	if bu := l.Budget; bu != nil {
+	h = append(h, [2]string{"policy", policyWords(sc)})
+	if bu := sc.Budget; bu != nil {
 		h = append(h, [2]string{"budget", fmt.Sprintf("ratio %s, %s per second, burst %d (shared by all calls; run with and without it)",
-			loadFloat(bu.Ratio), loadFloat(bu.PerSecond), bu.Burst)})
+			float(bu.Ratio), float(bu.PerSecond), bu.Burst)})
 	}
 	h = append(h, [2]string{"counted", fmt.Sprintf("per %v, each thing when it happened: calls begun, attempts started, "+
-		"retries decided, and the calls that ended, by how", l.Bucket)})
+		"retries decided, and the calls that ended, by how", sc.Bucket)})
 	return h
 }
 
-// loadPolicyWords says what l's policy is.
-func loadPolicyWords(l Load) string {
+// policyWords says what sc's policy is.
+func policyWords(sc Scenario) string {
 	var parts []string
-	limit := func(name string, d Duration) {
+	limit := func(name string, d sim.Duration) {
 		if d > 0 {
 			parts = append(parts, name+" "+d.String())
 		} else {
 			parts = append(parts, "no "+name)
 		}
 	}
-	limit("attempt timeout", l.AttemptTimeout)
-	limit("deadline", l.Deadline)
-	limit("pause", l.Pause)
-	if l.Growth > 1 && l.Jitter != "decorrelated" {
-		parts = append(parts, "growth "+loadFloat(l.Growth))
+	limit("attempt timeout", sc.AttemptTimeout)
+	limit("deadline", sc.Deadline)
+	limit("pause", sc.Pause)
+	if sc.Growth > 1 && sc.Jitter != "decorrelated" {
+		parts = append(parts, "growth "+float(sc.Growth))
 	}
-	if l.MaxPause > 0 {
-		parts = append(parts, "max pause "+l.MaxPause.String())
+	if sc.MaxPause > 0 {
+		parts = append(parts, "max pause "+sc.MaxPause.String())
 	}
-	if l.Jitter != "" && l.Jitter != "none" {
-		parts = append(parts, l.Jitter+" jitter")
+	if sc.Jitter != "" && sc.Jitter != "none" {
+		parts = append(parts, sc.Jitter+" jitter")
 	}
-	if l.MaxTries > 0 {
-		parts = append(parts, "max tries "+strconv.Itoa(l.MaxTries))
+	if sc.MaxTries > 0 {
+		parts = append(parts, "max tries "+strconv.Itoa(sc.MaxTries))
 	} else {
 		parts = append(parts, "no max tries")
 	}
 	return strings.Join(parts, ", ") + "; every failure retried"
 }
 
-func loadRunTitle(run *LoadRun) string {
-	if run.Budget {
+func runTitle(run *Result) string {
+	if run.WithBudget {
 		return "with the budget"
 	}
 	return "without the budget"
 }
 
-// loadColumns are the table's columns: header and width.
-var loadColumns = []struct {
+// columns are the table's columns: header and width.
+var columns = []struct {
 	name  string
 	width int
 }{
@@ -133,33 +134,33 @@ var loadColumns = []struct {
 	{"max tries", 11}, {"deadline", 10}, {"budget", 8}, {"attempts/call", 15}, {"success", 9},
 }
 
-// loadRunTable writes the table of one run.
-func loadRunTable(b *strings.Builder, l Load, run *LoadRun) {
+// runTable writes the table of one run.
+func runTable(b *strings.Builder, sc Scenario, run *Result) {
 	row := func(cells ...string) {
 		var line strings.Builder
 		for i, c := range cells {
-			fmt.Fprintf(&line, "%*s", loadColumns[i].width, c)
+			fmt.Fprintf(&line, "%*s", columns[i].width, c)
 		}
 		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
 	}
 	var names []string
-	for _, c := range loadColumns {
+	for _, c := range columns {
 		names = append(names, c.name)
 	}
 	row(names...)
-	counts := func(from string, c LoadCounts) {
+	counts := func(from string, c Counts) {
 		row(from, strconv.Itoa(c.Calls), strconv.Itoa(c.Attempts), strconv.Itoa(c.Retries), strconv.Itoa(c.Succeeded),
-			strconv.Itoa(c.MaxTries), strconv.Itoa(c.Deadline), strconv.Itoa(c.Budget), loadAmplification(c), loadSuccess(c))
+			strconv.Itoa(c.MaxTriesReached), strconv.Itoa(c.DeadlineExceeded), strconv.Itoa(c.BudgetExhausted), amplification(c), success(c))
 	}
 	for _, bk := range run.Buckets {
-		counts(bk.From.String(), bk.LoadCounts)
+		counts(bk.From.String(), bk.Counts)
 	}
 	counts("total", run.Total)
-	b.WriteString(loadWrap("  ", fmt.Sprintf("the last call ended at %v", run.End)))
+	b.WriteString(wrap("  ", fmt.Sprintf("the last call ended at %v", run.End)))
 }
 
-// loadSummary writes the runs side by side: the whole run, then each phase.
-func loadSummary(b *strings.Builder, r *LoadReport) {
+// summary writes the runs side by side: the whole run, then each phase.
+func summary(b *strings.Builder, r *Report) {
 	width := 0 // of the phases' column
 	line := func(phase, metric string, vals []string) {
 		s := fmt.Sprintf("%-*s%-15s", width, phase, metric)
@@ -170,19 +171,19 @@ func loadSummary(b *strings.Builder, r *LoadReport) {
 	}
 	var titles []string
 	for _, run := range r.Runs {
-		titles = append(titles, loadRunTitle(run))
+		titles = append(titles, runTitle(run))
 	}
 	type phase struct {
 		name string
-		c    func(*LoadRun) LoadCounts
+		c    func(*Result) Counts
 	}
-	phases := []phase{{"whole run", func(run *LoadRun) LoadCounts { return run.Total }}}
+	phases := []phase{{"whole run", func(run *Result) Counts { return run.Total }}}
 	for i, ph := range r.Runs[0].Phases {
 		name := fmt.Sprintf("%s (%v to %v)", ph.Name, ph.From, ph.To)
-		if ph.To == LoadForever {
+		if ph.To == Forever {
 			name = fmt.Sprintf("%s (from %v)", ph.Name, ph.From)
 		}
-		phases = append(phases, phase{name, func(run *LoadRun) LoadCounts { return run.Phases[i].LoadCounts }})
+		phases = append(phases, phase{name, func(run *Result) Counts { return run.Phases[i].Counts }})
 	}
 	for _, ph := range phases {
 		width = max(width, 2+len(ph.name)+2)
@@ -191,12 +192,12 @@ func loadSummary(b *strings.Builder, r *LoadReport) {
 	for _, ph := range phases {
 		for j, m := range []struct {
 			name string
-			f    func(LoadCounts) string
+			f    func(Counts) string
 		}{
-			{"calls begun", func(c LoadCounts) string { return strconv.Itoa(c.Calls) }},
-			{"attempts", func(c LoadCounts) string { return strconv.Itoa(c.Attempts) }},
-			{"attempts/call", loadAmplification},
-			{"success", loadSuccess},
+			{"calls begun", func(c Counts) string { return strconv.Itoa(c.Calls) }},
+			{"attempts", func(c Counts) string { return strconv.Itoa(c.Attempts) }},
+			{"attempts/call", amplification},
+			{"success", success},
 		} {
 			var vals []string
 			for _, run := range r.Runs {
@@ -211,36 +212,36 @@ func loadSummary(b *strings.Builder, r *LoadReport) {
 	}
 }
 
-// loadAmplification formats the attempts per call: "-" if no call began.
-func loadAmplification(c LoadCounts) string {
+// amplification formats the attempts per call: "-" if no call began.
+func amplification(c Counts) string {
 	if c.Calls == 0 {
 		return "-"
 	}
 	return strconv.FormatFloat(c.Amplification(), 'f', 2, 64)
 }
 
-// loadSuccess formats the success rate: "-" if no call ended.
-func loadSuccess(c LoadCounts) string {
+// success formats the success rate: "-" if no call ended.
+func success(c Counts) string {
 	if c.Ended() == 0 {
 		return "-"
 	}
-	return loadPercentOf(c.Succeeded, c.Ended())
+	return percentOf(c.Succeeded, c.Ended())
 }
 
-// loadPercentOf formats n/d as a percentage with one decimal.
-func loadPercentOf(n, d int) string {
+// percentOf formats n/d as a percentage with one decimal.
+func percentOf(n, d int) string {
 	return strconv.FormatFloat(100*float64(n)/float64(d), 'f', 1, 64) + "%"
 }
 
-// loadPercent formats a rate from 0 to 1 as a percentage, as short as it goes.
-func loadPercent(r float64) string {
+// percent formats a rate from 0 to 1 as a percentage, as short as it goes.
+func percent(r float64) string {
 	return strconv.FormatFloat(100*r, 'g', -1, 64) + "%"
 }
 
-// loadFloat formats a number as short as it goes.
-func loadFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+// float formats a number as short as it goes.
+func float(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-// loadWrap returns prefix+text as lines of at most TimelineWidth columns,
+// wrap returns prefix+text as lines of at most layout.Width columns,
 // breaking text at spaces; continuation lines are indented by the
 // prefix's width.
-func loadWrap(prefix, text string) string { return layout.Wrap(prefix, text, 0) }
+func wrap(prefix, text string) string { return layout.Wrap(prefix, text, 0) }

@@ -1,12 +1,12 @@
-package sim_test
+package load_test
 
 // Loads: hand-computed runs, the examples' golden reports, strict
 // decoding, determinism and the picture.
 //
-//	go test ./sim -run TestLoadExamples -update
+//	go test ./sim/load -run TestExamples -update
 //
-// rewrites testdata/load/<name>.golden from the simulator. Review the diff:
-// TestLoadExamples also holds, by hand, the numbers that show each
+// rewrites testdata/<name>.golden from the simulator. Review the diff:
+// TestExamples also holds, by hand, the numbers that show each
 // example does what it is for.
 
 import (
@@ -26,44 +26,46 @@ import (
 
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/sim"
+	"github.com/timebound/backoff/sim/internal/golden"
+	"github.com/timebound/backoff/sim/load"
 )
 
-const loadTick = time.Millisecond
+const ms = time.Millisecond
 
-func parseLoad(t *testing.T, s string) sim.Load {
+func mustParse(t *testing.T, s string) load.Scenario {
 	t.Helper()
-	l, err := sim.ParseLoad([]byte(s))
+	sc, err := load.Parse([]byte(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l
+	return sc
 }
 
-func runLoad(t *testing.T, l sim.Load) *sim.LoadReport {
+func mustRun(t *testing.T, sc load.Scenario) *load.Report {
 	t.Helper()
-	r, err := sim.RunLoad(l)
+	r, err := load.Run(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-// loadCounts builds LoadCounts from calls, attempts, retries, succeeded, max
+// counts builds Counts from calls, attempts, retries, succeeded, max
 // tries, deadline, budget.
-func loadCounts(c ...int) sim.LoadCounts {
-	return sim.LoadCounts{Calls: c[0], Attempts: c[1], Retries: c[2], Succeeded: c[3], MaxTries: c[4], Deadline: c[5], Budget: c[6]}
+func counts(c ...int) load.Counts {
+	return load.Counts{Calls: c[0], Attempts: c[1], Retries: c[2], Succeeded: c[3], MaxTriesReached: c[4], DeadlineExceeded: c[5], BudgetExhausted: c[6]}
 }
 
-// wantLoadRun fails the test unless run has these buckets (from 0, one
+// wantResult fails the test unless run has these buckets (from 0, one
 // bucket apart), total, end, and phases (nil: none).
-func wantLoadRun(t *testing.T, what string, run *sim.LoadRun, bucket, end time.Duration, total sim.LoadCounts, buckets []sim.LoadCounts, phases []sim.LoadPhase) {
+func wantResult(t *testing.T, what string, run *load.Result, bucket, end time.Duration, total load.Counts, buckets []load.Counts, phases []load.Phase) {
 	t.Helper()
-	var got []sim.LoadCounts
+	var got []load.Counts
 	for i, b := range run.Buckets {
 		if b.From != time.Duration(i)*bucket {
 			t.Errorf("%s: bucket %d is from %v, want %v", what, i, b.From, time.Duration(i)*bucket)
 		}
-		got = append(got, b.LoadCounts)
+		got = append(got, b.Counts)
 	}
 	if !slices.Equal(got, buckets) {
 		t.Errorf("%s: buckets\n %+v\nwant\n %+v", what, got, buckets)
@@ -79,12 +81,12 @@ func wantLoadRun(t *testing.T, what string, run *sim.LoadRun, bucket, end time.D
 	}
 }
 
-// smallLoad is worked out by hand in TestRunLoad_small.
+// smallLoad is worked out by hand in TestRun_small.
 const smallLoad = `{"name": "small", "calls": 3, "every": "100ms", "takes": "10ms",
  "down": {"from": "0s", "to": "150ms"}, "pause": "50ms", "max_tries": 3,
  "budget": {"ratio": 0.5, "burst": 1}, "bucket": "100ms"}`
 
-// TestRunLoad_small: three calls, 100ms apart, against a dependency down
+// TestRun_small: three calls, 100ms apart, against a dependency down
 // until 150ms; each attempt takes 10ms, 50ms pauses, three tries.
 //
 // Without the budget: call 0 tries at 0, 60 and 120ms (all down) and ends
@@ -95,29 +97,29 @@ const smallLoad = `{"name": "small", "calls": 3, "every": "100ms", "takes": "10m
 // one token on its retry at 10ms; its second failure, at 70ms, finds none
 // (ErrBudgetExhausted). Call 1 brings 0.5 at 100ms: not enough for its
 // retry at 110ms. Call 2 brings the bucket to 1 and succeeds at once.
-func TestRunLoad_small(t *testing.T) {
-	r := runLoad(t, parseLoad(t, smallLoad))
-	if len(r.Runs) != 2 || r.Runs[0].Budget || !r.Runs[1].Budget {
+func TestRun_small(t *testing.T) {
+	r := mustRun(t, mustParse(t, smallLoad))
+	if len(r.Runs) != 2 || r.Runs[0].WithBudget || !r.Runs[1].WithBudget {
 		t.Fatalf("%d runs; want one without the budget, then one with it", len(r.Runs))
 	}
-	during := func(c sim.LoadCounts) sim.LoadPhase {
-		return sim.LoadPhase{Name: "during the outage", From: 0, To: 150 * loadTick, LoadCounts: c}
+	during := func(c load.Counts) load.Phase {
+		return load.Phase{Name: "during the outage", From: 0, To: 150 * ms, Counts: c}
 	}
-	after := func(c sim.LoadCounts) sim.LoadPhase {
-		return sim.LoadPhase{Name: "after the outage", From: 150 * loadTick, To: sim.LoadForever, LoadCounts: c}
+	after := func(c load.Counts) load.Phase {
+		return load.Phase{Name: "after the outage", From: 150 * ms, To: load.Forever, Counts: c}
 	}
-	wantLoadRun(t, "without the budget", r.Runs[0], 100*loadTick, 210*loadTick,
-		loadCounts(3, 6, 3, 2, 1, 0, 0),
-		[]sim.LoadCounts{loadCounts(1, 2, 2, 0, 0, 0, 0), loadCounts(1, 3, 1, 1, 1, 0, 0), loadCounts(1, 1, 0, 1, 0, 0, 0)},
-		[]sim.LoadPhase{during(loadCounts(2, 4, 3, 0, 1, 0, 0)), after(loadCounts(1, 2, 0, 2, 0, 0, 0))})
-	wantLoadRun(t, "with the budget", r.Runs[1], 100*loadTick, 210*loadTick,
-		loadCounts(3, 4, 1, 1, 0, 0, 2),
-		[]sim.LoadCounts{loadCounts(1, 2, 1, 0, 0, 0, 1), loadCounts(1, 1, 0, 0, 0, 0, 1), loadCounts(1, 1, 0, 1, 0, 0, 0)},
-		[]sim.LoadPhase{during(loadCounts(2, 3, 1, 0, 0, 0, 2)), after(loadCounts(1, 1, 0, 1, 0, 0, 0))})
+	wantResult(t, "without the budget", r.Runs[0], 100*ms, 210*ms,
+		counts(3, 6, 3, 2, 1, 0, 0),
+		[]load.Counts{counts(1, 2, 2, 0, 0, 0, 0), counts(1, 3, 1, 1, 1, 0, 0), counts(1, 1, 0, 1, 0, 0, 0)},
+		[]load.Phase{during(counts(2, 4, 3, 0, 1, 0, 0)), after(counts(1, 2, 0, 2, 0, 0, 0))})
+	wantResult(t, "with the budget", r.Runs[1], 100*ms, 210*ms,
+		counts(3, 4, 1, 1, 0, 0, 2),
+		[]load.Counts{counts(1, 2, 1, 0, 0, 0, 1), counts(1, 1, 0, 0, 0, 0, 1), counts(1, 1, 0, 1, 0, 0, 0)},
+		[]load.Phase{during(counts(2, 3, 1, 0, 0, 0, 2)), after(counts(1, 1, 0, 1, 0, 0, 0))})
 
 	// The table, whole.
 	var b strings.Builder
-	if err := sim.LoadTable(&b, r); err != nil {
+	if err := load.Table(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	want := `load        small
@@ -160,19 +162,19 @@ summary                                             without the budget     with 
                                    success                      100.0%              100.0%
 `
 	if b.String() != want {
-		t.Errorf("LoadTable:\n%s\nwant:\n%s", b.String(), want)
+		t.Errorf("Table:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
 
-// TestRunLoad_cuts: an attempt takes 300ms, but its timeout is 200ms and
+// TestRun_cuts: an attempt takes 300ms, but its timeout is 200ms and
 // the deadline 500ms, with no pause and no max tries: attempts at 0,
 // 200ms (both cut by their timeout, and retried) and 400ms (cut by the
 // deadline at 500ms: the call ends with ErrDeadline, Last the timeout).
-func TestRunLoad_cuts(t *testing.T) {
-	l := parseLoad(t, `{"calls": 2, "every": "1s", "takes": "300ms", "attempt_timeout": "200ms",
+func TestRun_cuts(t *testing.T) {
+	sc := mustParse(t, `{"calls": 2, "every": "1s", "takes": "300ms", "attempt_timeout": "200ms",
 		"deadline": "500ms", "bucket": "1s"}`)
 	var ends []string
-	run, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) {
+	run, err := load.Simulate(sc, func(s load.Step) {
 		if s.Action.Kind == backoff.ActionFinish {
 			var be *backoff.Error
 			errors.As(s.Action.Err, &be)
@@ -182,8 +184,8 @@ func TestRunLoad_cuts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLoadRun(t, "run", run, time.Second, 1500*loadTick, loadCounts(2, 6, 4, 0, 0, 2, 0),
-		[]sim.LoadCounts{loadCounts(1, 3, 2, 0, 0, 1, 0), loadCounts(1, 3, 2, 0, 0, 1, 0)}, nil)
+	wantResult(t, "run", run, time.Second, 1500*ms, counts(2, 6, 4, 0, 0, 2, 0),
+		[]load.Counts{counts(1, 3, 2, 0, 0, 1, 0), counts(1, 3, 2, 0, 0, 1, 0)}, nil)
 	want := []string{
 		"500ms backoff: deadline exceeded / backoff: attempt timed out",
 		"1.5s backoff: deadline exceeded / backoff: attempt timed out",
@@ -197,12 +199,12 @@ func TestRunLoad_cuts(t *testing.T) {
 	// the timeout's.
 	for _, tc := range []struct {
 		failRate string
-		want     sim.LoadCounts
-	}{{"0", loadCounts(1, 1, 0, 1, 0, 0, 0)}, {"1", loadCounts(1, 1, 0, 0, 1, 0, 0)}} {
-		l := parseLoad(t, `{"calls": 1, "takes": "200ms", "attempt_timeout": "200ms", "max_tries": 1,
+		want     load.Counts
+	}{{"0", counts(1, 1, 0, 1, 0, 0, 0)}, {"1", counts(1, 1, 0, 0, 1, 0, 0)}} {
+		sc := mustParse(t, `{"calls": 1, "takes": "200ms", "attempt_timeout": "200ms", "max_tries": 1,
 			"fail_rate": `+tc.failRate+`, "bucket": "1s"}`)
 		var last error
-		run, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) {
+		run, err := load.Simulate(sc, func(s load.Step) {
 			var be *backoff.Error
 			if errors.As(s.Action.Err, &be) {
 				last = be.Last
@@ -211,7 +213,7 @@ func TestRunLoad_cuts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run.Total != tc.want || run.End != 200*loadTick {
+		if run.Total != tc.want || run.End != 200*ms {
 			t.Errorf("fail_rate %s: total %+v, end %v; want %+v, 200ms", tc.failRate, run.Total, run.End, tc.want)
 		}
 		if tc.failRate == "1" && last != backoff.ErrAttemptTimeout {
@@ -220,20 +222,20 @@ func TestRunLoad_cuts(t *testing.T) {
 	}
 }
 
-// TestRunLoad_events: each call begins at its arrival, with Start on the
+// TestRun_events: each call begins at its arrival, with Start on the
 // load's epoch; the events are the executor's (an attempt's end, a
 // pause's end), and with a jitter each attempt's end carries the next
 // number of the call's own PCG (seed, 2n+1): the pause after call 0's
 // first failure is uniform(that number, 100ms).
-func TestRunLoad_events(t *testing.T) {
-	l := parseLoad(t, `{"calls": 4, "every": "250ms", "takes": "5ms", "fail_rate": 1, "seed": 42,
+func TestRun_events(t *testing.T) {
+	sc := mustParse(t, `{"calls": 4, "every": "250ms", "takes": "5ms", "fail_rate": 1, "seed": 42,
 		"pause": "100ms", "jitter": "full", "max_tries": 2, "bucket": "1s"}`)
-	var steps []sim.LoadStep
-	run, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) { steps = append(steps, s) })
+	var steps []load.Step
+	run, err := load.Simulate(sc, func(s load.Step) { steps = append(steps, s) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Total != loadCounts(4, 8, 4, 0, 4, 0, 0) {
+	if run.Total != counts(4, 8, 4, 0, 4, 0, 0) {
 		t.Errorf("total %+v", run.Total)
 	}
 	var kinds []string
@@ -241,12 +243,12 @@ func TestRunLoad_events(t *testing.T) {
 		if s.Call == 0 {
 			kinds = append(kinds, s.Event.Kind.String()+">"+s.Action.Kind.String())
 		}
-		if s.Arrival != time.Duration(s.Call)*250*loadTick {
+		if s.Arrival != time.Duration(s.Call)*250*ms {
 			t.Errorf("call %d arrived at %v", s.Call, s.Arrival)
 		}
 		switch s.Event.Kind {
 		case backoff.EventBegan:
-			if s.Event.At != 0 || !s.Event.Start.Equal(sim.LoadEpoch.Add(s.Arrival)) {
+			if s.Event.At != 0 || !s.Event.Start.Equal(load.Epoch.Add(s.Arrival)) {
 				t.Errorf("call %d began at %v, Start %v", s.Call, s.Event.At, s.Event.Start)
 			}
 		case backoff.EventEnded:
@@ -263,14 +265,14 @@ func TestRunLoad_events(t *testing.T) {
 	if want := []string{"began>start", "ended>pause", "fired>start", "ended>finish"}; !slices.Equal(kinds, want) {
 		t.Errorf("call 0's steps %q, want %q", kinds, want)
 	}
-	hi, _ := bits.Mul64(rand.NewPCG(42, 1).Uint64(), uint64(100*loadTick)+1)
+	hi, _ := bits.Mul64(rand.NewPCG(42, 1).Uint64(), uint64(100*ms)+1)
 	if got := steps[1].Action.Until - steps[1].Event.At; steps[1].Call != 0 || got != time.Duration(hi) {
 		t.Errorf("call 0's first pause lasts %v, want %v", got, time.Duration(hi))
 	}
 
 	// Without a jitter, no number is drawn.
-	l.Jitter = ""
-	if _, err := sim.SimulateLoad(l, false, func(s sim.LoadStep) {
+	sc.Jitter = ""
+	if _, err := load.Simulate(sc, func(s load.Step) {
 		if s.Event.Rand != 0 {
 			t.Errorf("without a jitter, call %d's %v has Rand %d", s.Call, s.Event.Kind, s.Event.Rand)
 		}
@@ -279,15 +281,15 @@ func TestRunLoad_events(t *testing.T) {
 	}
 }
 
-// TestRunLoad_failRate: attempt k of call n draws the k-th number of the
+// TestRun_failRate: attempt k of call n draws the k-th number of the
 // call's PCG (seed, 2n): alike in both runs, so a budget changes which
 // attempts are made, not how the dependency answers them. Over 10,000
 // calls of one try at a rate of 0.3, seed 7, 3,004 fail (near 3,000).
-func TestRunLoad_failRate(t *testing.T) {
-	l := parseLoad(t, `{"calls": 10000, "every": "1ms", "takes": "1ms", "fail_rate": 0.3, "seed": 7,
+func TestRun_failRate(t *testing.T) {
+	sc := mustParse(t, `{"calls": 10000, "every": "1ms", "takes": "1ms", "fail_rate": 0.3, "seed": 7,
 		"max_tries": 1, "bucket": "1s"}`)
-	r := runLoad(t, l)
-	if got := r.Runs[0].Total; got != loadCounts(10000, 10000, 0, 6996, 3004, 0, 0) {
+	r := mustRun(t, sc)
+	if got := r.Runs[0].Total; got != counts(10000, 10000, 0, 6996, 3004, 0, 0) {
 		t.Errorf("total %+v", got)
 	}
 	failed := 0
@@ -303,12 +305,14 @@ func TestRunLoad_failRate(t *testing.T) {
 
 	// Both runs, with a budget that allows few retries: where both runs
 	// make attempt k of call n, it fails in both or in neither.
-	l = parseLoad(t, `{"calls": 500, "every": "1ms", "takes": "1ms", "fail_rate": 0.5, "seed": 3,
+	sc = mustParse(t, `{"calls": 500, "every": "1ms", "takes": "1ms", "fail_rate": 0.5, "seed": 3,
 		"max_tries": 4, "budget": {"ratio": 0.1, "burst": 2}, "bucket": "1s"}`)
 	outcome := [2]map[[2]int]backoff.Outcome{{}, {}}
 	budgetRefused := 0
-	for i, budget := range []bool{false, true} {
-		if _, err := sim.SimulateLoad(l, budget, func(s sim.LoadStep) {
+	without := sc
+	without.Budget = nil
+	for i, v := range []load.Scenario{without, sc} {
+		if _, err := load.Simulate(v, func(s load.Step) {
 			if s.Action.Outcome != backoff.OutcomeNone {
 				outcome[i][[2]int{s.Call, s.Event.Attempt}] = s.Action.Outcome
 			}
@@ -335,30 +339,30 @@ func TestRunLoad_failRate(t *testing.T) {
 	}
 }
 
-// TestLoadExamples: each example's report is byte for byte its golden
+// TestExamples: each example's report is byte for byte its golden
 // one (-update rewrites them), and does what the example is for.
-func TestLoadExamples(t *testing.T) {
-	names := sim.LoadExamples()
+func TestExamples(t *testing.T) {
+	names := load.Examples()
 	if want := []string{"retry-budget", "retry-storm"}; !slices.Equal(names, want) {
 		t.Fatalf("examples %q, want %q", names, want)
 	}
-	reports := map[string]*sim.LoadReport{}
+	reports := map[string]*load.Report{}
 	for _, name := range names {
-		b, err := sim.LoadExample(name)
+		b, err := load.Example(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := sim.ParseLoad(b)
+		sc, err := load.Parse(b)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if l.Name != name {
-			t.Errorf("%s: its name is %q", name, l.Name)
+		if sc.Name != name {
+			t.Errorf("%s: its name is %q", name, sc.Name)
 		}
-		r := runLoad(t, l)
+		r := mustRun(t, sc)
 		reports[name] = r
 		var out bytes.Buffer
-		if err := sim.LoadTable(&out, r); err != nil {
+		if err := load.Table(&out, r); err != nil {
 			t.Fatal(err)
 		}
 		for _, line := range strings.Split(out.String(), "\n") {
@@ -366,19 +370,19 @@ func TestLoadExamples(t *testing.T) {
 				t.Errorf("%s: a line of %d columns: %q", name, len(line), line)
 			}
 		}
-		golden := filepath.Join("testdata", "load", name+".golden")
+		goldenPath := filepath.Join("testdata", name+".golden")
 		if *update {
-			if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			if err := os.WriteFile(goldenPath, out.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
-		want, err := os.ReadFile(golden)
+		want, err := os.ReadFile(goldenPath)
 		if err != nil {
 			t.Fatalf("%v (go test -update writes it)", err)
 		}
 		if !bytes.Equal(out.Bytes(), want) {
 			t.Errorf("%s: the report differs from %s (go test -update rewrites it; review the diff)\n%s",
-				name, golden, goldenFirstDiff(want, out.Bytes()))
+				name, goldenPath, golden.FirstDiff(want, out.Bytes()))
 		}
 	}
 
@@ -401,7 +405,7 @@ func TestLoadExamples(t *testing.T) {
 		t.Fatalf("the budget example's first run is not the storm")
 	}
 	with := budget.Runs[1]
-	if out := with.Phases[1]; out.Calls != 300 || out.Attempts != 342 || out.Retries != 42 || out.Budget != 298 {
+	if out := with.Phases[1]; out.Calls != 300 || out.Attempts != 342 || out.Retries != 42 || out.BudgetExhausted != 298 {
 		t.Errorf("the budget during the outage: %+v", out)
 	}
 	if after, stormAfter := with.Phases[2], storm.Runs[0].Phases[2]; after.Calls != 400 || after.Succeeded != 400 ||
@@ -410,26 +414,26 @@ func TestLoadExamples(t *testing.T) {
 	}
 }
 
-// TestRunLoad_deterministic: the same load gives the same report, table
+// TestRun_deterministic: the same load gives the same report, table
 // and picture, byte for byte.
-func TestRunLoad_deterministic(t *testing.T) {
-	b, err := sim.LoadExample("retry-budget")
+func TestRun_deterministic(t *testing.T) {
+	b, err := load.Example("retry-budget")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := sim.ParseLoad(b)
+	sc, err := load.Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var first [2][]byte
-	var firstReport *sim.LoadReport
+	var firstReport *load.Report
 	for i := range 3 {
-		r := runLoad(t, l)
+		r := mustRun(t, sc)
 		var text, svg bytes.Buffer
-		if err := sim.LoadTable(&text, r); err != nil {
+		if err := load.Table(&text, r); err != nil {
 			t.Fatal(err)
 		}
-		if err := sim.LoadSVG(&svg, r); err != nil {
+		if err := load.SVG(&svg, r); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
@@ -442,14 +446,14 @@ func TestRunLoad_deterministic(t *testing.T) {
 	}
 }
 
-// TestLoadSVG: the picture is well-formed XML, an svg element with a bar
+// TestSVG: the picture is well-formed XML, an svg element with a bar
 // per bucket with attempts per run, a point per bucket with calls that
 // ended per run, the outage shaded on both charts, and a line of totals
 // per run.
-func TestLoadSVG(t *testing.T) {
-	r := runLoad(t, parseLoad(t, smallLoad))
+func TestSVG(t *testing.T) {
+	r := mustRun(t, mustParse(t, smallLoad))
 	var b bytes.Buffer
-	if err := sim.LoadSVG(&b, r); err != nil {
+	if err := load.SVG(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	dec := xml.NewDecoder(bytes.NewReader(b.Bytes()))
@@ -500,17 +504,17 @@ func TestLoadSVG(t *testing.T) {
 			t.Errorf("the picture lacks %q", want)
 		}
 	}
-	if err := sim.LoadSVG(&b, nil); err == nil {
-		t.Error("LoadSVG(nil) = nil, want an error")
+	if err := load.SVG(&b, nil); err == nil {
+		t.Error("SVG(nil) = nil, want an error")
 	}
-	if err := sim.LoadTable(&b, &sim.LoadReport{}); err == nil {
-		t.Error("LoadTable of no run = nil, want an error")
+	if err := load.Table(&b, &load.Report{}); err == nil {
+		t.Error("Table of no run = nil, want an error")
 	}
 }
 
-// TestParseLoad_refuses feeds ParseLoad bad loads and requires an error
-// that starts "sim: load: " and names the field and the value.
-func TestParseLoad_refuses(t *testing.T) {
+// TestParse_refuses feeds Parse bad loads and requires an error
+// that starts "load: " and names the field and the value.
+func TestParse_refuses(t *testing.T) {
 	const ok = `"calls": 10, "every": "10ms", "takes": "5ms", "max_tries": 3, "bucket": "100ms"`
 	for _, tc := range []struct {
 		name string
@@ -554,12 +558,12 @@ func TestParseLoad_refuses(t *testing.T) {
 			[]string{"calls is -1", "every is -1s", "fail_rate is 2", `jitter is "x"`, "max_tries is -1", "bucket is -1s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := sim.ParseLoad([]byte(tc.json))
+			_, err := load.Parse([]byte(tc.json))
 			if err == nil {
-				t.Fatalf("ParseLoad(%s) = nil error", tc.json)
+				t.Fatalf("Parse(%s) = nil error", tc.json)
 			}
-			if !strings.HasPrefix(err.Error(), "sim: load: ") {
-				t.Errorf("error %q does not start with \"sim: load: \"", err)
+			if !strings.HasPrefix(err.Error(), "load: ") {
+				t.Errorf("error %q does not start with \"load: \"", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
@@ -568,57 +572,57 @@ func TestParseLoad_refuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := sim.SimulateLoad(sim.Load{}, false, nil); err == nil || !strings.Contains(err.Error(), "calls is 0") {
-		t.Errorf("SimulateLoad of the zero Load = %v, want an error", err)
+	if _, err := load.Simulate(load.Scenario{}, nil); err == nil || !strings.Contains(err.Error(), "calls is 0") {
+		t.Errorf("Simulate of the zero Scenario = %v, want an error", err)
 	}
 }
 
-// TestParseLoad_roundTrip: a load's JSON decodes to the same load, and
-// ReadLoad reads what ParseLoad parses.
-func TestParseLoad_roundTrip(t *testing.T) {
-	for _, name := range sim.LoadExamples() {
-		b, err := sim.LoadExample(name)
+// TestParse_roundTrip: a load's JSON decodes to the same load, and
+// Read reads what Parse parses.
+func TestParse_roundTrip(t *testing.T) {
+	for _, name := range load.Examples() {
+		b, err := load.Example(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := sim.ReadLoad(bytes.NewReader(b))
+		sc, err := load.Read(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := json.Marshal(l)
+		again, err := json.Marshal(sc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		l2, err := sim.ParseLoad(again)
+		l2, err := load.Parse(again)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(l, l2) {
-			t.Errorf("%s: %+v, and after a round trip %+v", name, l, l2)
+		if !reflect.DeepEqual(sc, l2) {
+			t.Errorf("%s: %+v, and after a round trip %+v", name, sc, l2)
 		}
 	}
-	if _, err := sim.LoadExample("nope"); err == nil || !strings.Contains(err.Error(), "retry-budget, retry-storm") {
-		t.Errorf("LoadExample(nope) = %v, want an error listing the examples", err)
+	if _, err := load.Example("nope"); err == nil || !strings.Contains(err.Error(), "retry-budget, retry-storm") {
+		t.Errorf("Example(nope) = %v, want an error listing the examples", err)
 	}
 }
 
-// TestRunLoad_tooLong: a run that goes on past MaxLoadBuckets buckets
+// TestRun_tooLong: a run that goes on past MaxBuckets buckets
 // stops with an error that says so.
-func TestRunLoad_tooLong(t *testing.T) {
-	l := parseLoad(t, `{"calls": 1, "takes": "10ms", "fail_rate": 1, "max_tries": 200, "bucket": "1ms"}`)
-	_, err := sim.RunLoad(l)
-	if err == nil || err.Error() != "sim: load: bucket is 1ms, and the run goes on past 1s: more than 1000 buckets" {
-		t.Errorf("RunLoad = %v", err)
+func TestRun_tooLong(t *testing.T) {
+	sc := mustParse(t, `{"calls": 1, "takes": "10ms", "fail_rate": 1, "max_tries": 200, "bucket": "1ms"}`)
+	_, err := load.Run(sc)
+	if err == nil || err.Error() != "load: bucket is 1ms, and the run goes on past 1s: more than 1000 buckets" {
+		t.Errorf("Run = %v", err)
 	}
 	// A pause grown past any horizon, without overflow.
-	l = parseLoad(t, `{"calls": 1, "takes": "10ms", "fail_rate": 1, "pause": "1s", "growth": 1000, "max_tries": 60, "bucket": "24h"}`)
-	if _, err := sim.RunLoad(l); err == nil || !strings.Contains(err.Error(), "more than 1000 buckets") {
-		t.Errorf("RunLoad = %v", err)
+	sc = mustParse(t, `{"calls": 1, "takes": "10ms", "fail_rate": 1, "pause": "1s", "growth": 1000, "max_tries": 60, "bucket": "24h"}`)
+	if _, err := load.Run(sc); err == nil || !strings.Contains(err.Error(), "more than 1000 buckets") {
+		t.Errorf("Run = %v", err)
 	}
 }
 
-// TestRunLoad_10000 simulates 10,000 calls, 10ms apart, through a 20s
-// outage [30s, 50s) (BenchmarkRunLoad times it). Call a's attempts start
+// TestRun_10000 simulates 10,000 calls, 10ms apart, through a 20s
+// outage [30s, 50s) (BenchmarkRun times it). Call a's attempts start
 // at a, a+120ms, ... a+480ms (20ms each, 100ms pauses), so without the
 // budget: the 8,000 calls begun outside the outage succeed at once; the
 // 1,952 begun in [30s, 49.52s) make 5 attempts and run out of tries; the
@@ -630,12 +634,12 @@ func TestRunLoad_tooLong(t *testing.T) {
 // retries it allows are 10 + 1,999 × 0.1 = 209.9, so 209: 1,999 of the
 // 2,000 calls begun in the outage end refused by the budget, and one
 // succeeds after its retries.
-func TestRunLoad_10000(t *testing.T) {
-	r := runLoad(t, parseLoad(t, load10000))
-	if got := r.Runs[0].Total; got != loadCounts(10000, 17928, 7928, 8048, 1952, 0, 0) {
+func TestRun_10000(t *testing.T) {
+	r := mustRun(t, mustParse(t, load10000))
+	if got := r.Runs[0].Total; got != counts(10000, 17928, 7928, 8048, 1952, 0, 0) {
 		t.Errorf("without the budget: %+v", got)
 	}
-	if got := r.Runs[1].Total; got != loadCounts(10000, 10209, 209, 8001, 0, 0, 1999) {
+	if got := r.Runs[1].Total; got != counts(10000, 10209, 209, 8001, 0, 0, 1999) {
 		t.Errorf("with the budget: %+v", got)
 	}
 }
@@ -643,13 +647,13 @@ func TestRunLoad_10000(t *testing.T) {
 const load10000 = `{"calls": 10000, "every": "10ms", "takes": "20ms", "down": {"from": "30s", "to": "50s"},
  "pause": "100ms", "max_tries": 5, "budget": {"ratio": 0.1, "burst": 10}, "bucket": "1s"}`
 
-func BenchmarkRunLoad(b *testing.B) {
-	l, err := sim.ParseLoad([]byte(load10000))
+func BenchmarkRun(b *testing.B) {
+	sc, err := load.Parse([]byte(load10000))
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := sim.RunLoad(l); err != nil {
+		if _, err := load.Run(sc); err != nil {
 			b.Fatal(err)
 		}
 	}

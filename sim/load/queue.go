@@ -1,16 +1,14 @@
-package sim
+package load
 
 import "time"
 
-// A queue holds what is scheduled in the order it falls due: by time, and
-// at one time in the order it was scheduled. Both simulators keep their
-// events in one; that order is what makes a run deterministic.
+// A queue holds the events of a load in the order they fall due: by time,
+// and at one time in the order they were scheduled; that order is what
+// makes a run deterministic.
 //
 // The first thing due is held apart, in the queue itself; the rest are a
 // binary heap (container/heap's algorithm) on a concrete slice, so that
-// scheduling boxes nothing. A single call has only one event pending at a
-// time, so its queue never touches the heap, and a simulation on the stack
-// keeps its event there. The zero queue is empty and ready.
+// scheduling boxes nothing. The zero queue is empty and ready.
 type queue[E any] struct {
 	first scheduled[E]   // the first due, if n > 0
 	rest  []scheduled[E] // the others, a heap
