@@ -485,14 +485,21 @@ func (sc Scenario) Policy() backoff.Policy {
 		MaxPause:       sc.MaxPause.D(),
 		Jitter:         jitter,
 		MaxTries:       sc.MaxTries,
-		RetryIf:        backoff.On(ErrRetryable, ErrGiveUp),
-		GiveUp:         backoff.On(ErrGiveUp),
+		RetryIf:        retryIf,
+		GiveUp:         giveUp,
 	}
 	if jitter != backoff.NoJitter {
 		p.Rand = rand.NewPCG(sc.Seed, SeedStream)
 	}
 	return p
 }
+
+// How every scenario's policy classifies errors (see Policy), made once
+// for all of them.
+var (
+	retryIf = backoff.On(ErrRetryable, ErrGiveUp)
+	giveUp  = backoff.On(ErrGiveUp)
+)
 
 // callerEnd returns when the caller's context is done and with what
 // cause: the earlier of CancelAt (ErrCanceled) and CallerDeadline

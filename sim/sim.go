@@ -66,7 +66,8 @@ func Run(sc Scenario) (*Result, error) {
 	// Room for the steps of the scripted attempts (an attempt and a pause
 	// each), so that a long script does not grow Steps over and over.
 	steps := min(2*max(len(sc.Attempts), sc.MaxTries)+2, MaxSteps)
-	s := simulation{sc: &sc, x: x, res: &Result{Steps: make([]Step, 0, steps)}, rand: p.Rand}
+	s := simulation{sc: sc, x: x, res: &Result{Steps: make([]Step, 0, steps)}, rand: p.Rand}
+	s.end, s.endCause = sc.callerEnd()
 	s.run()
 	return s.res, nil
 }
@@ -78,9 +79,13 @@ func Run(sc Scenario) (*Result, error) {
 // simulation holds it, and needs no queue, and no event is ever left
 // behind to be stale. schedule and take check it.
 type simulation struct {
-	sc  *Scenario
+	sc  Scenario
 	x   *backoff.Execution
 	res *Result
+	// end is when the caller's context is done (forever if it is not),
+	// and endCause why: ErrCanceled, or DeadlineExceeded at its deadline.
+	end      time.Duration
+	endCause error
 	// next is the event the call waits for, and what a successful
 	// attempt returned with it; pending says next is set.
 	next    event
@@ -98,8 +103,9 @@ type event struct {
 }
 
 func (s *simulation) run() {
-	ev := event{e: backoff.Event{Kind: backoff.EventBegan, Cause: s.cause(0), CallerDeadline: s.sc.CallerDeadline.D()}}
+	s.schedule(backoff.Event{Kind: backoff.EventBegan, Cause: s.cause(0), CallerDeadline: s.sc.CallerDeadline.D()}, 0)
 	for range MaxSteps {
+		ev := s.take() // valid until the next schedule
 		a := s.x.Step(ev.e)
 		s.res.Steps = append(s.res.Steps, Step{ev.e, a})
 		switch a.Kind {
@@ -114,11 +120,12 @@ func (s *simulation) run() {
 		case backoff.ActionPause:
 			s.pause(a)
 		default:
-			// The simulator reports only what the executor would, and the
-			// core answers Wait to nothing the executor reports.
+			// The core answers Wait to a stale event (of an attempt or a
+			// pause the call no longer waits for) and to a cancel during an
+			// attempt; the simulator reports neither, as the executor
+			// does not.
 			panic("sim: the decision core answered Wait to " + ev.e.Kind.String())
 		}
-		ev = s.take()
 	}
 	s.res.Runaway = true
 }
@@ -129,7 +136,7 @@ func (s *simulation) run() {
 // (unless at 0, before the call) is a tie: the event comes first, and its
 // cause is not seen yet, unless flipped.
 func (s *simulation) cause(t time.Duration) error {
-	c, cause := s.sc.callerEnd()
+	c, cause := s.end, s.endCause
 	switch {
 	case c > t:
 		return nil
@@ -165,7 +172,7 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	if a.Cut != nil {
 		done = a.Until
 	}
-	c, callerCause := s.sc.callerEnd()
+	c, callerCause := s.end, s.endCause
 	if c != forever && c <= done {
 		// At a tie the cut comes first, unless flipped: the caller first.
 		if c < done || a.Cut == nil || s.tie(done) {
@@ -210,7 +217,7 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 // context before it.
 func (s *simulation) pause(a backoff.Action) {
 	// At a tie the pause's end comes first, unless flipped: the cancel.
-	if c, cause := s.sc.callerEnd(); c < a.Until || c == a.Until && s.tie(a.Until) {
+	if c, cause := s.end, s.endCause; c < a.Until || c == a.Until && s.tie(a.Until) {
 		s.schedule(backoff.Event{Kind: backoff.EventCanceled, At: c, Cause: cause}, 0)
 		return
 	}
@@ -236,11 +243,12 @@ func (s *simulation) schedule(e backoff.Event, value int) {
 }
 
 // take returns the event the call waits for, which the step before
-// scheduled.
-func (s *simulation) take() event {
+// scheduled (or run, for the first). It stays in place, unchanged until
+// the next schedule.
+func (s *simulation) take() *event {
 	if !s.pending {
 		panic("sim: no event pending: the step before scheduled none")
 	}
 	s.pending = false
-	return s.next
+	return &s.next
 }
