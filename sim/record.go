@@ -1,14 +1,42 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/timebound/backoff"
 )
+
+// A Recorder is an Observer that keeps the steps of one call, to write
+// them as a trace or compare them with a simulation. Give each call its
+// own Recorder (copy the Policy and set its Observer). It is safe for
+// concurrent use.
+type Recorder struct {
+	mu    sync.Mutex
+	steps []Step
+}
+
+// Begin returns r, which records the steps of the call.
+func (r *Recorder) Begin(context.Context, backoff.Call) backoff.CallObserver { return r }
+
+// Observe records a step.
+func (r *Recorder) Observe(e backoff.Event, a backoff.Action) {
+	r.mu.Lock()
+	r.steps = append(r.steps, Step{e, a})
+	r.mu.Unlock()
+}
+
+// Steps returns a copy of the steps recorded so far.
+func (r *Recorder) Steps() []Step {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Step(nil), r.steps...)
+}
 
 // ScenarioOf returns a scenario that, simulated, takes the same steps as
 // the recorded call under p took: p's numbers, and a script for each
@@ -54,7 +82,6 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 		// nothing, and a scenario refuses them.
 		sc.Growth, sc.MaxPause = 0, 0
 	}
-	pauses := newPauser(sc)
 	cancelAt := func(t time.Duration) {
 		if sc.CancelAt == nil && !(sc.CallerDeadline > 0 && t >= sc.CallerDeadline.D()) { // the deadline ended it
 			d := Duration(t)
@@ -74,7 +101,7 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 		case running && e.Kind == backoff.EventEnded && e.Attempt == start.Action.Attempt:
 			att := ended(start, s, cancelAt)
 			if att.Outcome == Retryable {
-				att.RetryAfter = hinted(&sc, &pauses, start.Action.Attempt, s)
+				att.RetryAfter = hinted(&sc, p, start.Action.Attempt, s)
 			}
 			sc.Attempts = append(sc.Attempts, att)
 			running = false
@@ -166,13 +193,13 @@ func ended(start, end Step, cancelAt func(time.Duration)) Attempt {
 
 // hinted returns the delay hint that the failure of attempt k, ended by
 // its own retryable error at step s, shows: the pause it led to, if longer
-// than the policy's; the time left before the deadline, if the call ended
-// there (rule 5) though the policy's pause would not have reached it; 0
-// if it shows none. Without a jitter the pauses do not depend on the
-// previous one.
-func hinted(sc *Scenario, pauses *pauser, k int, s Step) Duration {
+// than the one p's numbers alone give (p.PauseAfter, with no hint); the
+// time left before the deadline, if the call ended there (rule 5) though
+// that pause would not have reached it; 0 if it shows none. Without a
+// jitter the pauses do not depend on the previous one.
+func hinted(sc *Scenario, p backoff.Policy, k int, s Step) Duration {
 	e, a := s.Event, s.Action
-	plain := pauses.after(k, 0, 0, 0).d
+	plain := p.PauseAfter(k, 0, 0, nil)
 	switch {
 	case a.Kind == backoff.ActionPause && a.Until-e.At > plain:
 		return Duration(a.Until - e.At)

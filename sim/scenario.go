@@ -578,16 +578,13 @@ func (sc Scenario) Operation(clk backoff.Clock) (op func(context.Context) (int, 
 	return op, sync.OnceFunc(func() { close(released) })
 }
 
+// newTimer returns a timer of clk, or of the system clock if clk is nil.
 func newTimer(clk backoff.Clock, d time.Duration) clockwork.Timer {
 	if clk == nil {
-		return systemTimer{time.NewTimer(d)}
+		clk = clockwork.NewRealClock()
 	}
 	return clk.NewTimer(d)
 }
-
-type systemTimer struct{ *time.Timer }
-
-func (t systemTimer) Chan() <-chan time.Time { return t.C }
 
 // result is what attempt k, scripted as a, returns when it ends by itself.
 func result(k int, a Attempt) (int, error) {

@@ -3,12 +3,10 @@ package sim
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/sim/internal/decode"
@@ -270,30 +268,4 @@ func sameLine(a, b Line) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
-}
-
-// A Recorder is an Observer that keeps the steps of one call, to write
-// them as a trace or compare them with a simulation. Give each call its
-// own Recorder (copy the Policy and set its Observer). It is safe for
-// concurrent use.
-type Recorder struct {
-	mu    sync.Mutex
-	steps []Step
-}
-
-// Begin returns r, which records the steps of the call.
-func (r *Recorder) Begin(context.Context, backoff.Call) backoff.CallObserver { return r }
-
-// Observe records a step.
-func (r *Recorder) Observe(e backoff.Event, a backoff.Action) {
-	r.mu.Lock()
-	r.steps = append(r.steps, Step{e, a})
-	r.mu.Unlock()
-}
-
-// Steps returns a copy of the steps recorded so far.
-func (r *Recorder) Steps() []Step {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Step(nil), r.steps...)
 }
