@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -16,10 +15,11 @@ import (
 	"github.com/timebound/backoff"
 )
 
-// A Violation is a rule of DESIGN.md §3 that a simulated call broke, as
-// [Check] reports it.
+// A Violation is a rule of backoff that a simulated call broke, as [Check]
+// reports it. The rules are those of the README's "The rules", numbered 1
+// to 12.
 type Violation struct {
-	// Rule is the rule's number in DESIGN.md §3 (1 to 12), or 0 when the
+	// Rule is the rule's number (1 to 12), or 0 when the
 	// result is malformed: it does not describe a call at all (steps after
 	// the call finished, time going back, an event of no attempt).
 	Rule int
@@ -46,42 +46,44 @@ func (v *Violation) Error() string {
 }
 
 // Check is an oracle for simulated calls: it checks, against the rules of
-// DESIGN.md §3 and sc's script, every step of res and the result as a
-// whole, and returns all the violations it finds, each a *[Violation],
-// joined with [errors.Join]; nil if every rule holds. It returns a plain
-// error if sc is invalid or res is nil.
+// backoff and sc's script, every step of res and the result as a whole,
+// and returns all the violations it finds, each a *[Violation], joined
+// with [errors.Join]; nil if every rule holds. It returns a plain error if
+// sc is invalid or res is nil.
 //
-// It is written from the rules, not from the decision core, and does not
-// use it: it replays the call step by step, asking at each step two
-// questions. Did the script and the clock make this event happen, now
-// (how an attempt ends, rules 2, 3 and 9; when a pause ends, rule 6)? Is
-// the action the one the rules demand (rules 1 to 9)? On top of that it
-// checks the rules' plain statements on the whole call: no attempt starts
-// at or after the deadline, the call ends by it unless a cooperative
-// attempt returned late, no attempt runs past its timeout unless it
-// returned late, every pause is within its bounds (see below), nothing
-// follows the last attempt, at most MaxTries attempts, a cancel at 0 calls
-// nothing, and the returned *backoff.Error agrees with the steps.
+// It is written from the rules' statements, not from the decision core,
+// and shares no algorithm with it: it replays the call step by step,
+// asking at each step two questions. Did the script and the clock make
+// this event happen, now (how an attempt ends, rules 2, 3 and 9; when a
+// pause ends, rule 6)? Is the action one the rules allow (rules 1 to 9)?
+// On top of that it checks the rules' plain statements on the whole call:
+// no attempt starts at or after the deadline, the call ends by it unless
+// a cooperative attempt returned late, no attempt runs past its timeout
+// unless it returned late, every pause is within its bounds (see below),
+// nothing follows the last attempt, at most MaxTries attempts, a cancel
+// at 0 calls nothing, and the returned *backoff.Error agrees with the
+// steps.
 //
-// The pause after the k-th failure is worked out apart from package
-// backoff's own maths, from the definitions of backoff.Policy and
-// backoff.Jitter: b = Pause × Growth^(k-1) (Growth above 1 only), at most
-// math.MaxInt64, capped by MaxPause; then NoJitter b, FullJitter uniform in
-// [0, b], EqualJitter b - b/2 plus uniform in [0, b/2], or
-// DecorrelatedJitter Pause plus uniform in [0, max(Pause, 3 × the
-// previous pause) - Pause] (the previous pause of the first is Pause), capped
-// by MaxPause; and at least the delay hint the failure's error carries.
-// A uniform number in [0, n] is the high word of r × (n+1), r the
-// attempt's random number, which Check draws itself from sc's seed (a PCG
-// seeded with Seed and SeedStream, one number per attempt, in order) and
-// requires of the event that ends the attempt (Event.Rand). The walk
-// requires each pause to be exactly that long (and rule 5 to end the call
-// when it would reach the deadline); the whole-call check requires the
-// plain bounds: no pause above MaxPause unless a hint asked for more, one
-// within [0, b] with FullJitter, [b/2, b] with EqualJitter, [Pause,
-// max(Pause, 3 × the previous)] capped with DecorrelatedJitter, at least
-// the hint, and, without jitter, no pause shorter than an earlier one
-// unless a hint made either.
+// A pause is checked against what the statements of backoff.Policy's
+// pause fields and of backoff.Jitter say of it: exactly where they give
+// its value, else its bounds. With b = Pause × Growth^(k-1) after the k-th
+// failure (Growth above 1 only; at most math.MaxInt64), capped by
+// MaxPause, the pause is exactly b without a jitter; within [0, b] with
+// FullJitter, [b/2, b] with EqualJitter, and [Pause, max(Pause, 3 × the
+// previous pause)] capped by MaxPause with DecorrelatedJitter (the
+// previous pause of the first is Pause); and at least the delay hint the
+// failure's error carries (Attempt.RetryAfter, for an attempt that ended
+// by itself with its scripted error), which no cap lowers. With a jitter,
+// the walk takes the pause the call took, if it is within its bounds, as
+// the one the random number gave: Check does not draw pauses. Rule 5
+// ends the call instead when the pause would reach the deadline: with a
+// jitter, the call may end so only if the longest pause the bounds allow
+// would, and must if the shortest would. The whole-call check adds that,
+// without a jitter, no pause is shorter than an earlier one unless a hint
+// made either. Check does require of each event that ends an attempt the
+// random number the executor would draw for it (Event.Rand: the next
+// number of a PCG seeded with Seed and SeedStream, one per attempt, in
+// order), as the scenario promises, so that a trace replays.
 //
 // How the policy classifies errors comes from the script (see [Scenario]):
 // ErrRetryable and ErrGiveUp are retried, ErrGiveUp also gives up, and
@@ -121,9 +123,6 @@ func Check(sc Scenario, res *Result) error {
 	return errors.Join(errs...)
 }
 
-// never stands for "never" among instants: no cancel, no natural end.
-const never = time.Duration(math.MaxInt64)
-
 type checker struct {
 	sc     Scenario
 	res    *Result
@@ -132,8 +131,7 @@ type checker struct {
 	errs   []*Violation
 	pauses pauser
 	rand   *rand.PCG     // the seed's stream; nil without a jitter
-	draw   uint64        // the random number of the attempt that ended last
-	prev   time.Duration // the latest pause the rules gave (DecorrelatedJitter)
+	prev   time.Duration // the latest pause the call took (DecorrelatedJitter)
 }
 
 func (c *checker) fail(rule, step int, at time.Duration, format string, args ...any) {
@@ -303,11 +301,13 @@ func unhint(err error) (hint time.Duration, ok bool, inner error) {
 	return 0, false, err
 }
 
-// hintOf returns the delay hint err carries, anywhere in its chain, or 0:
-// what the policy reads (a negative one is none).
-func hintOf(err error) time.Duration {
-	if h, ok := errors.AsType[hinter](err); ok {
-		return max(h.RetryAfter(), 0)
+// hintOf returns the delay hint of attempt k's error, when it ended by
+// itself with its scripted error: its script's RetryAfter, if its outcome
+// is one that carries a hint (see Attempt). An attempt cut by its time
+// limit or by the caller returns the context's error, which carries none.
+func (c *checker) hintOf(k int) time.Duration {
+	if a := c.script(k); a.hints() {
+		return a.RetryAfter.D()
 	}
 	return 0
 }
@@ -333,6 +333,15 @@ type want struct {
 	why  string
 	a    backoff.Action
 	last error // the last failure after this step, as the rules keep it
+	// latest, if after a.Until, is the latest end a Pause may have: the
+	// rules allow any from a.Until to latest (a jittered pause's bounds).
+	latest time.Duration
+}
+
+// demand returns the want of the action a, which rule demands for the
+// reason why, leaving the last failure last.
+func demand(rule int, why string, a backoff.Action, last error) *want {
+	return &want{rule: rule, why: why, a: a, last: last}
 }
 
 // phases of a call, as the checker follows it.
@@ -406,18 +415,18 @@ func (c *checker) walk() {
 				break
 			}
 			if noticed {
-				w = &want{9, "the caller's context is done before the call begins, so the operation is never called",
-					finish(c.cause, nil, 0, e.At, backoff.OutcomeNone), nil}
+				w = demand(9, "the caller's context is done before the call begins, so the operation is never called",
+					finish(c.cause, nil, 0, e.At, backoff.OutcomeNone), nil)
 			} else {
 				w = c.startWant(6, "the first attempt starts at once, with no pause before it", 1, e.At, nil, backoff.OutcomeNone)
 			}
 		case cRunning:
-			w = c.attemptEnded(e, k, started, start, until, cut, last, noticed)
+			w = c.attemptEnded(e, k, started, start, until, cut, last, noticed, a)
 		case cPausing:
 			switch {
 			case noticed && (e.Kind == backoff.EventCanceled || e.Kind == backoff.EventFired && e.Attempt == k):
-				w = &want{9, "the caller cancelled during the pause, so the call ends at once",
-					finish(c.cause, last, started, e.At, backoff.OutcomeNone), last}
+				w = demand(9, "the caller cancelled during the pause, so the call ends at once",
+					finish(c.cause, last, started, e.At, backoff.OutcomeNone), last)
 			case e.Kind == backoff.EventFired && e.Attempt == k:
 				w = c.startWant(6, "the pause is over", k, e.At, last, backoff.OutcomeNone)
 			}
@@ -465,7 +474,7 @@ func phaseWords(p cphase, k int) string {
 // startWant is the action that starts attempt k at now.
 func (c *checker) startWant(rule int, why string, k int, now time.Duration, last error, o backoff.Outcome) *want {
 	until, cut := c.cutOf(now)
-	return &want{rule, why, backoff.Action{Kind: backoff.ActionStart, Attempt: k, Until: until, Cut: cut, Outcome: o}, last}
+	return demand(rule, why, backoff.Action{Kind: backoff.ActionStart, Attempt: k, Until: until, Cut: cut, Outcome: o}, last)
 }
 
 func finish(reason, last error, attempts int, elapsed time.Duration, o backoff.Outcome) backoff.Action {
@@ -474,8 +483,9 @@ func finish(reason, last error, attempts int, elapsed time.Duration, o backoff.O
 }
 
 // attemptEnded returns what the rules demand when the event e ends
-// attempt k (started at start, cut at until by cut), or nil if e cannot end it.
-func (c *checker) attemptEnded(e backoff.Event, k, started int, start, until time.Duration, cut, last error, noticed bool) *want {
+// attempt k (started at start, cut at until by cut), or nil if e cannot
+// end it; got is the action the call took.
+func (c *checker) attemptEnded(e backoff.Event, k, started int, start, until time.Duration, cut, last error, noticed bool, got backoff.Action) *want {
 	mine := e.Kind == backoff.EventEnded && e.Attempt == k
 	now := e.At
 	at := fmt.Sprintf("attempt %d", k)
@@ -483,22 +493,22 @@ func (c *checker) attemptEnded(e backoff.Event, k, started int, start, until tim
 	case !mine:
 		return nil // only its own return ends an attempt
 	case e.Err == nil:
-		return &want{1, at + " succeeded, so the call returns its value at once",
-			backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeSucceeded}, last}
+		return demand(1, at+" succeeded, so the call returns its value at once",
+			backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeSucceeded}, last)
 	case noticed:
-		return &want{9, "the caller cancelled, and " + at + " has returned an error, so the call ends, keeping Last",
-			finish(c.cause, last, started, now, backoff.OutcomeCut), last}
+		return demand(9, "the caller cancelled, and "+at+" has returned an error, so the call ends, keeping Last",
+			finish(c.cause, last, started, now, backoff.OutcomeCut), last)
 	case cut == backoff.ErrDeadline && now >= until:
-		return &want{4, at + " was cut off by the deadline, so the call ends with ErrDeadline, keeping Last",
-			finish(backoff.ErrDeadline, last, started, now, backoff.OutcomeCut), last}
+		return demand(4, at+" was cut off by the deadline, so the call ends with ErrDeadline, keeping Last",
+			finish(backoff.ErrDeadline, last, started, now, backoff.OutcomeCut), last)
 	case cut != nil && now >= until:
-		return c.failed(k, started, now, backoff.ErrAttemptTimeout,
-			fmt.Sprintf("%s timed out at %v, an always retried failure (rules 2, 3)", at, until))
+		return c.failed(k, started, now, backoff.ErrAttemptTimeout, 0,
+			fmt.Sprintf("%s timed out at %v, an always retried failure (rules 2, 3)", at, until), got)
 	case errors.Is(e.Err, ErrRetryable) || errors.Is(e.Err, ErrGiveUp):
-		return c.failed(k, started, now, e.Err, fmt.Sprintf("%s failed with %s, which is retried", at, errName(e.Err)))
+		return c.failed(k, started, now, e.Err, c.hintOf(k), fmt.Sprintf("%s failed with %s, which is retried", at, errName(e.Err)), got)
 	}
-	return &want{7, fmt.Sprintf("%s failed with %s, which is not retried, so the call ends", at, errName(e.Err)),
-		finish(backoff.ErrNotRetryable, e.Err, started, now, backoff.OutcomeRejected), e.Err}
+	return demand(7, fmt.Sprintf("%s failed with %s, which is not retried, so the call ends", at, errName(e.Err)),
+		finish(backoff.ErrNotRetryable, e.Err, started, now, backoff.OutcomeRejected), e.Err)
 }
 
 // drawFor draws the random number of attempt k, which the event e at
@@ -509,45 +519,97 @@ func (c *checker) drawFor(i, k int, e backoff.Event) {
 	if c.rand == nil {
 		return
 	}
-	c.draw = c.rand.Uint64()
-	if e.Rand != c.draw {
+	if r := c.rand.Uint64(); e.Rand != r {
 		c.fail(6, i, e.At, "the event that ends attempt %d carries the random number %d; the stream of seed %d gives %d, its number %d",
-			k, e.Rand, c.sc.Seed, c.draw, k)
+			k, e.Rand, c.sc.Seed, r, k)
 	}
 }
 
 // failed returns what the rules demand after attempt k failed at now with
-// err, a retryable failure: MaxTries, then GiveUp (rule 8), then the
-// pause (rules 5, 6).
-func (c *checker) failed(k, started int, now time.Duration, err error, why string) *want {
+// err, a retryable failure whose error carries the delay hint hint, given
+// got, the action the call took: MaxTries, then GiveUp (rule 8), then the
+// pause (rule 6), unless it would reach a deadline (rules 5 and 9).
+func (c *checker) failed(k, started int, now time.Duration, err error, hint time.Duration, why string, got backoff.Action) *want {
 	switch {
 	case c.sc.MaxTries > 0 && k >= c.sc.MaxTries:
-		return &want{8, fmt.Sprintf("%s; it was try %d of max_tries %d, so the call ends with ErrMaxTries (GiveUp is not asked)", why, k, c.sc.MaxTries),
-			finish(backoff.ErrMaxTries, err, started, now, backoff.OutcomeFailed), err}
+		return demand(8, fmt.Sprintf("%s; it was try %d of max_tries %d, so the call ends with ErrMaxTries (GiveUp is not asked)", why, k, c.sc.MaxTries),
+			finish(backoff.ErrMaxTries, err, started, now, backoff.OutcomeFailed), err)
 	case errors.Is(err, ErrGiveUp):
-		return &want{8, why + "; GiveUp says stop, so the call ends with ErrGaveUp",
-			finish(backoff.ErrGaveUp, err, started, now, backoff.OutcomeFailed), err}
+		return demand(8, why+"; GiveUp says stop, so the call ends with ErrGaveUp",
+			finish(backoff.ErrGaveUp, err, started, now, backoff.OutcomeFailed), err)
 	}
-	pw := c.pauses.after(k, c.prev, hintOf(err), c.draw)
-	c.prev = pw.d
-	next := plus(now, pw.d)
+	w := c.pauses.allow(k, c.prev, hint)
+	least, most := w.least(), w.most()
 	dl, cdl := c.sc.Deadline.D(), c.sc.CallerDeadline.D()
+	limit := never // the deadline a pause may not reach: the earlier, the policy's at a tie
+	if cdl > 0 {
+		limit = cdl
+	}
+	if dl > 0 && dl <= limit {
+		limit = dl
+	}
+	// The pause: exactly least where the statements give its value; with
+	// a jitter, the one the call took if it is within its bounds (the one
+	// its random number gave), or any if every one would reach the
+	// deadline, or the longest if the call ended as if it would.
+	taken, paused := pauseTaken(got, k, now)
+	if paused {
+		c.prev = taken
+	}
+	d, what := least, ""
+	switch {
+	case least == most:
+		c.prev = d
+	case paused && taken >= least && taken <= most:
+		d = taken
+	case plus(now, least) >= limit:
+	case got.Kind == backoff.ActionFinish && plus(now, most) >= limit:
+		d, what = most, fmt.Sprintf("a pause of up to %v (%s)", most, c.pauses.words(w))
+	default:
+		// The call took no pause the bounds allow.
+		wa := backoff.Action{Kind: backoff.ActionPause, Attempt: k + 1, Until: plus(now, least), Outcome: backoff.OutcomeFailed}
+		if least == 0 {
+			wa.Until = now // or no pause at all: the next attempt at once
+		}
+		return &want{rule: 6, why: fmt.Sprintf("%s; %s, so the next attempt is %v to %v later", why, c.pauses.within(w), least, most),
+			a: wa, last: err, latest: plus(now, most)}
+	}
+	if what == "" {
+		what = c.pauses.pauseWords(w, d)
+	}
+	next := plus(now, d)
 	switch {
 	case dl > 0 && next >= dl && (cdl == 0 || dl <= cdl):
-		return &want{5, fmt.Sprintf("%s; %s would end at %v, at or after the deadline %v, so the call ends at once",
-			why, c.pauses.words(pw), fmtNever(next), c.sc.Deadline), finish(backoff.ErrDeadline, err, started, now, backoff.OutcomeFailed), err}
+		return demand(5, fmt.Sprintf("%s; %s would end at %v, at or after the deadline %v, so the call ends at once",
+			why, what, fmtNever(next), c.sc.Deadline), finish(backoff.ErrDeadline, err, started, now, backoff.OutcomeFailed), err)
 	case cdl > 0 && next >= cdl:
-		return &want{9, fmt.Sprintf("%s; %s would end at %v, at or after the caller's deadline %v, so the call ends at once with context.DeadlineExceeded",
-			why, c.pauses.words(pw), fmtNever(next), c.sc.CallerDeadline), finish(context.DeadlineExceeded, err, started, now, backoff.OutcomeFailed), err}
-	case pw.d == 0:
+		return demand(9, fmt.Sprintf("%s; %s would end at %v, at or after the caller's deadline %v, so the call ends at once with context.DeadlineExceeded",
+			why, what, fmtNever(next), c.sc.CallerDeadline), finish(context.DeadlineExceeded, err, started, now, backoff.OutcomeFailed), err)
+	case d == 0:
 		return c.startWant(6, why+"; with no pause the next attempt starts at once", k+1, now, err, backoff.OutcomeFailed)
 	}
-	return &want{6, fmt.Sprintf("%s; %s, so the next attempt is %v later", why, c.pauses.words(pw), pw.d),
-		backoff.Action{Kind: backoff.ActionPause, Attempt: k + 1, Until: next, Outcome: backoff.OutcomeFailed}, err}
+	return demand(6, fmt.Sprintf("%s; %s, so the next attempt is %v later", why, what, d),
+		backoff.Action{Kind: backoff.ActionPause, Attempt: k + 1, Until: next, Outcome: backoff.OutcomeFailed}, err)
 }
 
-// A pauser works out the pauses of a scenario's policy (see Check), from
-// the definitions of backoff.Policy's pause fields.
+// pauseTaken returns the pause the action a took after attempt k failed
+// at now, if a goes on to attempt k+1: until its Until, or none if it
+// starts the attempt at once.
+func pauseTaken(a backoff.Action, k int, now time.Duration) (time.Duration, bool) {
+	switch {
+	case a.Outcome != backoff.OutcomeFailed || a.Attempt != k+1:
+	case a.Kind == backoff.ActionPause && a.Until >= now:
+		return a.Until - now, true
+	case a.Kind == backoff.ActionStart:
+		return 0, true
+	}
+	return 0, false
+}
+
+// A pauser says which pauses the rules allow after a failure, from the
+// statements of backoff.Policy's pause fields and of backoff.Jitter (see
+// Check): their values where the statements give them, else their bounds.
+// It draws nothing.
 type pauser struct {
 	pause    time.Duration
 	growth   float64
@@ -565,17 +627,23 @@ func newPauser(sc Scenario) pauser {
 	return p
 }
 
-// A pauseWant is a pause the rules give: its length d, how it comes about
-// and the bounds it keeps.
-type pauseWant struct {
-	k      int           // after the k-th failure
-	d      time.Duration // the pause
-	grown  time.Duration // Pause grown by Growth, before the cap
+// An allowance is what the rules allow of the pause after the k-th
+// failure: from least() to most(), exactly one pause when they are equal.
+type allowance struct {
+	k      int
+	grown  time.Duration // Pause × Growth^(k-1), before the cap
 	base   time.Duration // b: grown, capped
-	lo, hi time.Duration // the jitter's bounds (lo = hi = b without one), capped
+	lo, hi time.Duration // the jitter's bounds (b and b without one), capped
 	hint   time.Duration // the delay hint of the failure; 0 if none
-	r      uint64        // the random number drawn for it
 }
+
+// least is the shortest pause allowed: the jitter's lower bound, but at
+// least the hint.
+func (w allowance) least() time.Duration { return max(w.lo, w.hint) }
+
+// most is the longest pause allowed: the jitter's upper bound, or the
+// hint if it asks for more (no cap lowers a hint).
+func (w allowance) most() time.Duration { return max(w.hi, w.hint) }
 
 // base returns b for the k-th failure: Pause × Growth^(k-1) if Growth is
 // above 1, at most math.MaxInt64; and b capped.
@@ -592,48 +660,33 @@ func (p *pauser) base(k int) (grown, b time.Duration) {
 	return grown, min(grown, p.cap)
 }
 
-// uniform returns a number in [0, n] from the random number r: the high
-// word of the 128-bit product r × (n+1), 0 for n <= 0.
-func uniform(r uint64, n time.Duration) time.Duration {
-	if n <= 0 {
-		return 0
-	}
-	hi, _ := bits.Mul64(r, uint64(n)+1)
-	return time.Duration(hi)
-}
-
-// after returns the pause after the k-th failure, whose error carries the
-// delay hint hint, given the previous pause prev (0 before the first) and
-// the attempt's random number r.
-func (p *pauser) after(k int, prev, hint time.Duration, r uint64) pauseWant {
-	w := pauseWant{k: k, hint: hint, r: r}
+// allow returns what the rules allow of the pause after the k-th failure,
+// whose error carries the delay hint hint, given the previous pause prev
+// (0 before the first): b without a jitter; [0, b] with FullJitter; [b/2,
+// b] with EqualJitter; [Pause, max(Pause, 3 × prev)] capped by MaxPause
+// with DecorrelatedJitter (prev being Pause before the first).
+func (p *pauser) allow(k int, prev, hint time.Duration) allowance {
+	w := allowance{k: k, hint: hint}
 	w.grown, w.base = p.base(k)
 	b := w.base
-	var d time.Duration
 	switch p.jitter {
 	case backoff.FullJitter:
-		w.lo, w.hi, d = 0, b, uniform(r, b)
+		w.lo, w.hi = 0, b
 	case backoff.EqualJitter:
-		w.lo, w.hi, d = b-b/2, b, b-b/2+uniform(r, b/2)
+		w.lo, w.hi = b/2, b
 	case backoff.DecorrelatedJitter:
 		if prev == 0 {
-			prev = p.pause // the first: the previous pause is Pause
+			prev = p.pause
 		}
-		top := max(p.pause, mul3(prev)) // 3 × the previous pause, at least Pause
-		w.lo, w.hi = min(p.pause, p.cap), min(top, p.cap)
-		d = min(p.pause+uniform(r, top-p.pause), p.cap)
+		w.lo, w.hi = min(p.pause, p.cap), min(max(p.pause, mul3(prev)), p.cap)
 	default:
-		w.lo, w.hi, d = b, b, b
+		w.lo, w.hi = b, b
 	}
-	w.d = max(d, hint)
 	return w
 }
 
-// words says how the pause w comes about, for a message.
-func (p *pauser) words(w pauseWant) string {
-	if p.jitter == backoff.NoJitter && p.growth <= 1 && p.cap == never && w.hint == 0 {
-		return "a pause of " + w.d.String()
-	}
+// words says where the pauses w allows come from, for a message.
+func (p *pauser) words(w allowance) string {
 	var parts []string
 	if p.jitter != backoff.DecorrelatedJitter {
 		if p.growth > 1 {
@@ -647,16 +700,32 @@ func (p *pauser) words(w pauseWant) string {
 	}
 	switch p.jitter {
 	case backoff.FullJitter, backoff.EqualJitter, backoff.DecorrelatedJitter:
-		s := fmt.Sprintf("%s jitter in [%v, %v] with the random number %d", p.jitterBy, w.lo, w.hi, w.r)
-		if p.jitter == backoff.DecorrelatedJitter && p.cap != never {
-			s += ", capped at max_pause " + p.cap.String()
+		s := fmt.Sprintf("%s jitter: within [%v, %v]", p.jitterBy, w.lo, w.hi)
+		if p.jitter == backoff.DecorrelatedJitter {
+			s = fmt.Sprintf("%s jitter: within [%v, %v], from pause %v to 3 times the previous pause", p.jitterBy, w.lo, w.hi, p.pause)
+			if p.cap != never {
+				s += ", capped at max_pause " + p.cap.String()
+			}
 		}
 		parts = append(parts, s)
 	}
 	if w.hint > 0 {
 		parts = append(parts, "at least the delay hint "+w.hint.String())
 	}
-	return fmt.Sprintf("a pause of %v (%s)", w.d, strings.Join(parts, "; "))
+	return strings.Join(parts, "; ")
+}
+
+// pauseWords says how the pause d, which w allows, comes about.
+func (p *pauser) pauseWords(w allowance, d time.Duration) string {
+	if p.jitter == backoff.NoJitter && p.growth <= 1 && p.cap == never && w.hint == 0 {
+		return "a pause of " + d.String()
+	}
+	return fmt.Sprintf("a pause of %v (%s)", d, p.words(w))
+}
+
+// within says which pauses w allows, where the call took none of them.
+func (p *pauser) within(w allowance) string {
+	return fmt.Sprintf("a pause within [%v, %v] (%s)", w.least(), w.most(), p.words(w))
 }
 
 // compare reports how the action a taken at step i differs from w.
@@ -667,12 +736,16 @@ func (c *checker) compare(i int, at time.Duration, w *want, a backoff.Action) {
 	case backoff.ActionStart:
 		same = same && a.Attempt == wa.Attempt
 	case backoff.ActionPause:
-		same = same && a.Attempt == wa.Attempt && a.Until == wa.Until
+		same = same && a.Attempt == wa.Attempt && (a.Until == wa.Until || a.Until > wa.Until && a.Until <= w.latest)
 	case backoff.ActionFinish:
 		same = same && sameResult(a.Err, wa.Err)
 	}
 	if !same {
-		c.fail(w.rule, i, at, "%s: want %s; got %s", w.why, describeAction(wa), describeAction(a))
+		want := describeAction(wa)
+		if w.latest > wa.Until {
+			want = fmt.Sprintf("pause until %v to %v, then attempt %d (outcome %v)", wa.Until, w.latest, wa.Attempt, wa.Outcome)
+		}
+		c.fail(w.rule, i, at, "%s: want %s; got %s", w.why, want, describeAction(a))
 		return
 	}
 	if a.Since != wa.Since {
@@ -888,10 +961,10 @@ func (c *checker) pauseBounds(spans []attemptSpan, finished bool) {
 		endEvent := c.res.Steps[sp.endStep].Event
 		hint := time.Duration(0)
 		if until, cut := c.cutOf(sp.start); endEvent.Kind == backoff.EventEnded && (cut == nil || endEvent.At < until) {
-			hint = hintOf(endEvent.Err) // a cut attempt's error only echoes the cut
+			hint = c.hintOf(sp.k) // a cut attempt's error only echoes the cut
 		}
-		w := c.pauses.after(sp.k, prev, hint, 0) // its bounds, whatever the draw
-		lo, hi := max(w.lo, hint), max(w.hi, hint)
+		w := c.pauses.allow(sp.k, prev, hint)
+		lo, hi := w.least(), w.most()
 		if !sp.paused {
 			// Rule 5: the call ends here rather than pause into the deadline.
 			a := c.res.Steps[sp.endStep].Action
@@ -928,7 +1001,7 @@ func (c *checker) pauseBounds(spans []attemptSpan, finished bool) {
 }
 
 // boundWords says what bounds a pause keeps.
-func (c *checker) boundWords(w pauseWant, lo, hi time.Duration) string {
+func (c *checker) boundWords(w allowance, lo, hi time.Duration) string {
 	var s string
 	switch c.pauses.jitter {
 	case backoff.NoJitter:

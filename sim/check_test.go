@@ -22,7 +22,7 @@ import (
 const msec = time.Millisecond
 
 // checkCases are handwritten scenarios, one or more per rule, each with
-// how the call must end (worked out by hand from DESIGN.md §3).
+// how the call must end (worked out by hand from the rules).
 var checkCases = []struct {
 	name     string
 	json     string
@@ -431,14 +431,62 @@ func TestCheck_fails(t *testing.T) {
 				shift(d, 4, -150*msec)
 				return d
 			}, 6, 4, "the pause after attempt 2 is 100ms; want exactly 250ms"},
-		{"a jittered pause 1ns off its random number",
+		{"a full-jitter pause past its bound",
 			`{"pause":"100ms","jitter":"full","seed":1,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
 			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
 				d := doctor(res) // steps: 0 start, 1 pause until 86.868748ms, 2 start, 3 finish
-				d.Steps[1].Action.Until++
-				shift(d, 2, 1)
+				over := 120*msec - d.Steps[1].Action.Until
+				d.Steps[1].Action.Until += over
+				shift(d, 2, over)
 				return d
-			}, 6, 1, "full jitter in [0s, 100ms] with the random number"},
+			}, 6, 1, "full jitter: within [0s, 100ms]), so the next attempt is 0s to 100ms later: want pause until 0s to 100ms"},
+		{"a full-jitter pause past its bound, as the whole call shows it",
+			`{"pause":"100ms","jitter":"full","seed":1,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				over := 120*msec - d.Steps[1].Action.Until
+				d.Steps[1].Action.Until += over
+				shift(d, 2, over)
+				return d
+			}, 6, 2, "the pause after attempt 1 is 120ms; want within [0s, 100ms], the bounds of full jitter of 100ms"},
+		{"an equal-jitter pause under half its base",
+			`{"pause":"100ms","jitter":"equal","seed":2,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start, 1 pause until 51.636802ms, 2 start, 3 finish
+				under := 40*msec - d.Steps[1].Action.Until
+				d.Steps[1].Action.Until += under
+				shift(d, 2, under)
+				return d
+			}, 6, 1, "want pause until 50ms to 100ms"},
+		{"a decorrelated pause past 3 times the one before",
+			`{"pause":"100ms","jitter":"decorrelated","seed":1,"max_tries":3,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start, 1 pause, 2 start, 3 pause, 4 start, 5 finish
+				first := d.Steps[1].Action.Until - d.Steps[1].Event.At
+				over := d.Steps[3].Event.At + 3*first + 10*msec - d.Steps[3].Action.Until
+				d.Steps[3].Action.Until += over
+				shift(d, 4, over)
+				return d
+			}, 6, 3, "decorrelated jitter: within [100ms, "},
+		{"a jittered pause into the deadline",
+			`{"deadline":"60ms","pause":"100ms","jitter":"equal","seed":2,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)                           // steps: 0 start, 1 pause until 51.636802ms, 2 start, 3 finish
+				later := 70*msec - d.Steps[1].Action.Until // within [50ms, 100ms], but past the deadline
+				d.Steps[1].Action.Until += later
+				shift(d, 2, later)
+				return d
+			}, 5, 1, "would end at 70ms, at or after the deadline 60ms, so the call ends at once"},
+		{"rule 5 with a jitter where even the longest pause would end before the deadline",
+			`{"deadline":"1s","pause":"100ms","jitter":"full","seed":1,"max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				end := &backoff.Error{Reason: backoff.ErrDeadline, Last: sim.ErrRetryable, Attempts: 1, Elapsed: 10 * msec}
+				d.Steps = d.Steps[:2]
+				d.Steps[1].Action = backoff.Action{Kind: backoff.ActionFinish, Err: end, Outcome: backoff.OutcomeFailed}
+				d.Err = end
+				return d
+			}, 5, 1, "its pause, at most 100ms, would end by 110ms, before the deadline 1s"},
 		{"an event with another random number",
 			`{"pause":"100ms","jitter":"equal","seed":5,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
 			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
@@ -503,6 +551,25 @@ func TestCheck_fails(t *testing.T) {
 			}
 			t.Logf("as reported:\n%v", err)
 		})
+	}
+}
+
+// TestCheck_jitterIsABound: the statements of the jitters give bounds, not
+// values, so Check passes a jittered pause within its bounds that is not
+// the one the random number gives (1ns longer); the re-simulation of its
+// trace (Replay, which takes the pause from the core's maths, whose draw
+// package backoff's tests check) reports it at that step.
+func TestCheck_jitterIsABound(t *testing.T) {
+	sc, res := simulate(t, `{"pause":"100ms","jitter":"full","seed":1,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`)
+	d := doctor(res) // steps: 0 start, 1 pause until 86.868748ms, 2 start, 3 finish
+	d.Steps[1].Action.Until++
+	shift(d, 2, 1)
+	if err := sim.Check(sc, d); err != nil {
+		t.Errorf("Check fails a jittered pause within its bounds: %v", err)
+	}
+	var div *sim.Divergence
+	if err := sim.Replay(bytes.NewReader(sim.Encode(sc, d.Steps))); !errors.As(err, &div) || div.Index != 1 {
+		t.Errorf("Replay of a pause 1ns off its random number = %v; want a divergence at step 1", err)
 	}
 }
 

@@ -258,7 +258,7 @@ const goldenStep = time.Millisecond
 // are the expectations of ../aiomisc_test.go (TestAiomisc_<test>), where
 // a Python ValueError is sim.ErrRetryable if the test retries it,
 // sim.ErrPermanent if it does not, and sim.ErrGiveUp where giveup says
-// stop; the others follow from the rules of DESIGN.md §3.
+// stop; the others follow from the rules.
 var goldenOutcomes = map[string]goldenOutcome{
 	// test_kwargs, test_too_long, test_too_long_multiple (one of its two
 	// identical calls): the deadline ties the 0.5 s attempt timeout and

@@ -503,9 +503,9 @@ var (
 
 // callerEnd returns when the caller's context is done and with what
 // cause: the earlier of CancelAt (ErrCanceled) and CallerDeadline
-// (context.DeadlineExceeded); forever and nil if neither is set.
+// (context.DeadlineExceeded); never and nil if neither is set.
 func (sc *Scenario) callerEnd() (time.Duration, error) {
-	at, cause := forever, error(nil)
+	at, cause := never, error(nil)
 	if sc.CancelAt != nil {
 		at, cause = sc.CancelAt.D(), ErrCanceled
 	}

@@ -82,7 +82,7 @@ type simulation struct {
 	sc  Scenario
 	x   *backoff.Execution
 	res *Result
-	// end is when the caller's context is done (forever if it is not),
+	// end is when the caller's context is done (never if it is not),
 	// and endCause why: ErrCanceled, or DeadlineExceeded at its deadline.
 	end      time.Duration
 	endCause error
@@ -146,8 +146,9 @@ func (s *simulation) cause(t time.Duration) error {
 	return nil
 }
 
-// forever stands for "never" among instants.
-const forever = time.Duration(1<<63 - 1)
+// never stands for "never" among instants: no cancel, no return by
+// itself, no cap.
+const never = time.Duration(1<<63 - 1)
 
 // start schedules what ends attempt a.Attempt, started at now: what the
 // executor would see first, given the script. That one event ends the
@@ -164,16 +165,16 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 		s.schedule(e, value)
 	}
 	script := s.sc.attempt(a.Attempt)
-	natural := forever // when the attempt returns by itself
+	natural := never // when the attempt returns by itself
 	if script.Outcome != Hang {
 		natural = now + script.Takes.D()
 	}
-	done, byCaller := forever, false // when its context is done, and by whom
+	done, byCaller := never, false // when its context is done, and by whom
 	if a.Cut != nil {
 		done = a.Until
 	}
 	c, callerCause := s.end, s.endCause
-	if c != forever && c <= done {
+	if c != never && c <= done {
 		// At a tie the cut comes first, unless flipped: the caller first.
 		if c < done || a.Cut == nil || s.tie(done) {
 			done, byCaller = c, true
