@@ -471,8 +471,10 @@ func TestCheck_fails(t *testing.T) {
 		{"a jittered pause into the deadline",
 			`{"deadline":"60ms","pause":"100ms","jitter":"equal","seed":2,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
 			func(t *testing.T, _ *sim.Scenario, res *sim.Result) *sim.Result {
-				d := doctor(res)                           // steps: 0 start, 1 pause until 51.636802ms, 2 start, 3 finish
-				later := 70*msec - d.Steps[1].Action.Until // within [50ms, 100ms], but past the deadline
+				// Steps: 0 start, 1 pause until 51.636802ms, 2 start, 3 finish.
+				// A pause of 70ms is within [50ms, 100ms], but past the deadline.
+				d := doctor(res)
+				later := 70*msec - d.Steps[1].Action.Until
 				d.Steps[1].Action.Until += later
 				shift(d, 2, later)
 				return d
