@@ -1,6 +1,8 @@
-// Package sim simulates calls of backoff.Do in virtual time, writes their
-// traces, and replays traces, so that any run of the library can be
-// reproduced from a small file.
+// Package sim simulates a call of backoff.Do in virtual time, writes its
+// trace, and replays traces, so that any call of the library can be
+// reproduced from a small file; it checks a simulated call against the
+// rules ([Check]) and shows it ([Timeline], [SVG]). Package sim/load
+// simulates many calls at once.
 //
 // Start with [Scenario] (a call to simulate: the policy's numbers and a
 // script for its attempts) and [Run]. Run drives the same pure decision
