@@ -13,7 +13,8 @@ import (
 	"github.com/timebound/backoff/sim/internal/layout"
 )
 
-// TimelineWidth is the most columns a line of [Timeline] takes.
+// TimelineWidth is the most columns a line of [Timeline] takes: 100, as a
+// line of a load's table (package sim/load) does.
 const TimelineWidth = layout.Width
 
 // Steps beyond timelineMax are elided from a timeline: the first
