@@ -16,7 +16,7 @@ import (
 // the load's numbers, then for each run a table with a row per bucket of
 // time and a total, then a summary that sets the runs side by side for
 // the whole run and before, during and after the outage. Lines are at
-// most [layout.Width] columns wide.
+// most [sim.TimelineWidth] (100) columns wide.
 //
 //	from  calls  attempts  retries  succeeded  max tries  deadline  budget  attempts/call  success
 //	  3s     50       166      150          2          6         0       0           3.32    25.0%
