@@ -132,6 +132,9 @@ type checker struct {
 	pauses pauser
 	rand   *rand.PCG     // the seed's stream; nil without a jitter
 	prev   time.Duration // the latest pause the call took (DecorrelatedJitter)
+	// retries counts the retries the rules let the call take, for a
+	// budget that allows so many (BudgetAllows).
+	retries int
 }
 
 func (c *checker) fail(rule, step int, at time.Duration, format string, args ...any) {
@@ -256,8 +259,12 @@ func (c *checker) attemptEnds(k int, s time.Duration) []outlook {
 // attempt k, can end: at its end, or by the caller's cancel first (either
 // at a tie).
 func (c *checker) pauseEnds(k int, from, until time.Duration) []outlook {
-	fired := outlook{backoff.Event{Kind: backoff.EventFired, At: until, Attempt: k}, 6,
-		fmt.Sprintf("the pause before attempt %d ends at %v", k, until)}
+	why := fmt.Sprintf("the pause before attempt %d ends at %v", k, until)
+	if late := c.script(k - 1).PauseLate.D(); late > 0 {
+		until = plus(until, late)
+		why += fmt.Sprintf(", and its timer fires %v late (pause_late), at %v", late, until)
+	}
+	fired := outlook{backoff.Event{Kind: backoff.EventFired, At: until, Attempt: k}, 6, why}
 	canceled := outlook{backoff.Event{Kind: backoff.EventCanceled, At: max(c.cancel, from), Cause: c.cause}, 9,
 		fmt.Sprintf("the caller's context is done at %v, during the pause before attempt %d", c.cancel, k)}
 	switch {
@@ -428,7 +435,7 @@ func (c *checker) walk() {
 				w = demand(9, "the caller cancelled during the pause, so the call ends at once",
 					finish(c.cause, last, started, e.At, backoff.OutcomeNone), last)
 			case e.Kind == backoff.EventFired && e.Attempt == k:
-				w = c.startWant(6, "the pause is over", k, e.At, last, backoff.OutcomeNone)
+				w = c.pauseOver(e.At, k, started, last)
 			}
 		}
 		if w == nil {
@@ -459,6 +466,22 @@ func (c *checker) walk() {
 		}
 	}
 	c.result(phase, final, finalAt)
+}
+
+// pauseOver is what the rules demand when the pause before attempt k is
+// over at now: the attempt starts, unless the pause's timer fired so late
+// that a deadline has come (rule 4: the call ends there).
+func (c *checker) pauseOver(now time.Duration, k, started int, last error) *want {
+	dl, cdl := c.sc.Deadline.D(), c.sc.CallerDeadline.D()
+	switch {
+	case dl > 0 && now >= dl && (cdl == 0 || dl <= cdl):
+		return demand(4, fmt.Sprintf("the pause's timer fired late, at %v, at or after the deadline %v, so the call ends there", now, dl),
+			finish(backoff.ErrDeadline, last, started, now, backoff.OutcomeNone), last)
+	case cdl > 0 && now >= cdl:
+		return demand(9, fmt.Sprintf("the pause's timer fired late, at %v, at or after the caller's deadline %v, so the call ends there", now, cdl),
+			finish(context.DeadlineExceeded, last, started, now, backoff.OutcomeNone), last)
+	}
+	return c.startWant(6, "the pause is over", k, now, last, backoff.OutcomeNone)
 }
 
 func phaseWords(p cphase, k int) string {
@@ -516,6 +539,12 @@ func (c *checker) attemptEnded(e backoff.Event, k, started int, start, until tim
 // driver gives the core one with each event that ends an attempt, when
 // the policy has a jitter, in the order of the attempts.
 func (c *checker) drawFor(i, k int, e backoff.Event) {
+	if r := c.script(k).Rand; r != nil {
+		if e.Rand != *r {
+			c.fail(6, i, e.At, "the event that ends attempt %d carries the random number %d; its script gives %d", k, e.Rand, *r)
+		}
+		return
+	}
 	if c.rand == nil {
 		return
 	}
@@ -578,6 +607,7 @@ func (c *checker) failed(k, started int, now time.Duration, err error, hint time
 		what = c.pauses.pauseWords(w, d)
 	}
 	next := plus(now, d)
+	budgetRefuses := c.sc.BudgetAllows != nil && c.retries >= *c.sc.BudgetAllows
 	switch {
 	case dl > 0 && next >= dl && (cdl == 0 || dl <= cdl):
 		return demand(5, fmt.Sprintf("%s; %s would end at %v, at or after the deadline %v, so the call ends at once",
@@ -585,9 +615,14 @@ func (c *checker) failed(k, started int, now time.Duration, err error, hint time
 	case cdl > 0 && next >= cdl:
 		return demand(9, fmt.Sprintf("%s; %s would end at %v, at or after the caller's deadline %v, so the call ends at once with context.DeadlineExceeded",
 			why, what, fmtNever(next), c.sc.CallerDeadline), finish(context.DeadlineExceeded, err, started, now, backoff.OutcomeFailed), err)
+	case budgetRefuses:
+		return demand(8, fmt.Sprintf("%s; the budget allows %d retries of the call (budget_allows), all taken, so it refuses this one", why, *c.sc.BudgetAllows),
+			finish(backoff.ErrBudgetExhausted, err, started, now, backoff.OutcomeFailed), err)
 	case d == 0:
+		c.retries++
 		return c.startWant(6, why+"; with no pause the next attempt starts at once", k+1, now, err, backoff.OutcomeFailed)
 	}
+	c.retries++
 	return demand(6, fmt.Sprintf("%s; %s, so the next attempt is %v later", why, what, d),
 		backoff.Action{Kind: backoff.ActionPause, Attempt: k + 1, Until: next, Outcome: backoff.OutcomeFailed}, err)
 }
@@ -910,20 +945,27 @@ func (c *checker) wholeCall() {
 	if !finished {
 		return
 	}
+	// A pause whose timer fired late, at or after a deadline, ends the
+	// call there (its pause_late says how late).
+	lateTimer := false
+	if n := len(spans); n > 0 && spans[n-1].endStep >= 0 && spans[n-1].paused {
+		lp := spans[n-1]
+		lateTimer = end == plus(lp.pauseUntil, c.script(lp.k).PauseLate.D()) && end > lp.pauseUntil
+	}
 	// Rule 4: the call ends by the deadline, unless its last attempt was
-	// cooperative and returned late.
+	// cooperative and returned late, or a pause's timer fired late.
 	if dl > 0 && end > dl {
 		lateEnd := len(spans) > 0 && !c.sc.Abandon && spans[len(spans)-1].endStep == len(steps)-1 &&
 			(c.script(len(spans)).OnCancel == Late || c.script(len(spans)).OnCancel == Ignore)
-		if !lateEnd {
+		if !lateEnd && !lateTimer {
 			c.fail(4, len(steps)-1, end, "the call ends at %v, after the deadline %v, and no cooperative attempt returned late", end, dl)
 		}
 	}
 	// Rule 6: nothing follows the last attempt, but a pause the caller cuts short.
 	if n := len(spans); n > 0 && spans[n-1].endStep >= 0 && end != spans[n-1].end {
 		lp := spans[n-1]
-		inPause := c.cancel == end && end > lp.end && lp.paused && end <= lp.pauseUntil
-		if !inPause {
+		inPause := c.cancel == end && end > lp.end && lp.paused && end <= plus(lp.pauseUntil, c.script(lp.k).PauseLate.D())
+		if !inPause && !lateTimer {
 			c.fail(6, len(steps)-1, end, "the call ends at %v, not when its last attempt ended (%v)", end, lp.end)
 		}
 	}
@@ -979,7 +1021,8 @@ func (c *checker) pauseBounds(spans []attemptSpan, finished bool) {
 		d := sp.pauseUntil - sp.end // as announced: the pause a cancel cut short
 		step, at := sp.endStep, sp.end
 		if j+1 < len(spans) {
-			d = spans[j+1].start - sp.end // as taken
+			// As taken, but for how late its timer fired (pause_late).
+			d = spans[j+1].start - sp.end - c.script(sp.k).PauseLate.D()
 			step, at = spans[j+1].startStep, spans[j+1].start
 		}
 		what := fmt.Sprintf("the pause after attempt %d is %v", sp.k, d)

@@ -40,17 +40,25 @@ func (r *Recorder) Steps() []Step {
 
 // ScenarioOf returns a scenario that, simulated, takes the same steps as
 // the recorded call under p took: p's numbers, and a script for each
-// attempt read off the steps. How the core classified each attempt's end
-// (its Outcome) gives the attempt's kind; an attempt that did not return
-// by itself before it was cut becomes a hang that returns as late as it
-// did; the first time the steps show the caller's context done becomes
-// CancelAt.
+// attempt read off the steps, so that a call recorded from the executor,
+// on any clock, replays in the simulator:
 //
-// A pause longer than the one p's Pause, Growth and MaxPause give after a
-// failure shows that the failure's error carried a delay hint: the
-// attempt's RetryAfter is that pause. A failure that ends the call with
-// ErrDeadline (rule 5) though its pause would have ended before the
-// deadline shows a hint that reached it: RetryAfter is the time left.
+//   - How the core classified each attempt's end (its Outcome) gives the
+//     attempt's kind, and the time it took its Takes; an attempt that did
+//     not return by itself before its context was done (cut by its limit
+//     or by the caller) becomes a hang that returns as late as it did.
+//   - A delay hint its error carried (backoff.DelayHint) is its RetryAfter.
+//   - With a Jitter, the random number the event that ended it carried is
+//     its Rand: the pause after it is the one the call took.
+//   - A pause that ended after it was due (a real timer fires late) gives
+//     the attempt before it a PauseLate of that much.
+//   - The first time the steps show the caller's context done becomes
+//     CancelAt, unless it was the caller's deadline (the began step's
+//     CallerDeadline), which a pause may show seen late (CallerLate).
+//   - A call that a Budget ended gets BudgetAllows, the retries it made:
+//     what the other calls sharing the budget did is not known, only what
+//     the budget answered. A Budget that refused nothing changed nothing,
+//     and is left out.
 //
 // Where two things fell due at one instant, the scenario flips the ties
 // (see Scenario.Flip) that reproduce the order the steps show. The
@@ -58,70 +66,90 @@ func (r *Recorder) Steps() []Step {
 // recorded texts: compare the two with a recorded trace's shape, as Replay
 // does for a trace whose header says it was recorded.
 //
-// A policy with a Jitter is refused: a scenario's jitter draws from its
-// seed, and the random numbers of a recorded call came from elsewhere. So
-// is a call that a Budget ended: a scenario is one call, and cannot hold
-// what the other calls sharing the budget did (see [Load] for budgets).
-// A Budget that refused nothing changed nothing, and is left out.
+// It fails, saying why, if the steps are not those of one call under p,
+// or if the call does not fit in a scenario (a duration over MaxDuration,
+// or more steps than MaxSteps).
 func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
-	if p.Jitter != backoff.NoJitter {
-		return Scenario{}, fmt.Errorf("sim: the policy has Jitter %v: a scenario draws its jitter from its seed, which cannot give the random numbers of a recorded call, so its trace would not replay", p.Jitter)
-	}
-	for _, s := range steps {
-		if errors.Is(s.Action.Err, backoff.ErrBudgetExhausted) {
-			return Scenario{}, errors.New("sim: the policy's Budget ended the call: a scenario is one call, and cannot hold what the calls sharing the budget did, so its trace would not replay")
-		}
-	}
 	sc := Scenario{
 		AttemptTimeout: Duration(p.AttemptTimeout), Deadline: Duration(p.Deadline),
 		Pause: Duration(p.Pause), Growth: p.Growth, MaxPause: Duration(p.MaxPause),
 		MaxTries: p.MaxTries,
 	}
-	if sc.Pause == 0 {
+	if p.Jitter != backoff.NoJitter {
+		sc.Jitter = p.Jitter.String()
+	}
+	if sc.Pause == 0 && p.Jitter != backoff.DecorrelatedJitter {
 		// Every pause is 0 (or a hint): the fields that shape it mean
 		// nothing, and a scenario refuses them.
-		sc.Growth, sc.MaxPause = 0, 0
+		sc.Growth, sc.MaxPause, sc.Jitter = 0, 0, ""
 	}
-	cancelAt := func(t time.Duration) {
-		if sc.CancelAt == nil && !(sc.CallerDeadline > 0 && t >= sc.CallerDeadline.D()) { // the deadline ended it
-			d := Duration(t)
-			sc.CancelAt = &d
-		}
-	}
-	var start Step // the Start step of the attempt running, if any
+	r := reading{sc: &sc, jitter: sc.Jitter != ""}
+	var start Step  // the Start step of the attempt running, if any
+	var pause *Step // the Pause step of the pause under way, if any
 	running := false
 	for i, s := range steps {
 		e, a := s.Event, s.Action
 		switch {
 		case e.Kind == backoff.EventBegan:
-			if e.Cause != nil {
-				cancelAt(0)
-			}
 			sc.CallerDeadline = Duration(max(e.CallerDeadline, 0))
-		case running && e.Kind == backoff.EventEnded && e.Attempt == start.Action.Attempt:
-			att := ended(start, s, cancelAt)
-			if att.Outcome == Retryable {
-				att.RetryAfter = hinted(&sc, p, start.Action.Attempt, s)
+			if e.Cause != nil {
+				r.callerEnded(0, e.Cause)
 			}
-			sc.Attempts = append(sc.Attempts, att)
+		case running && e.Kind == backoff.EventEnded && e.Attempt == start.Action.Attempt:
+			sc.Attempts = append(sc.Attempts, r.ended(start, s))
 			running = false
-		case e.Kind == backoff.EventCanceled || e.Cause != nil:
-			cancelAt(e.At) // during a pause, or at its very end
-		case e.Kind != backoff.EventFired:
-			return Scenario{}, fmt.Errorf("sim: step %d: %v of no attempt running", i, e.Kind)
+		case running:
+			return Scenario{}, fmt.Errorf("sim: step %d: %v while attempt %d runs, which only its end ends", i, e.Kind, start.Action.Attempt)
+		case pause != nil && (e.Kind == backoff.EventFired || e.Kind == backoff.EventCanceled):
+			switch late := e.At - pause.Action.Until; {
+			case e.Kind == backoff.EventFired && e.Attempt == pause.Action.Attempt && late > 0:
+				sc.Attempts[len(sc.Attempts)-1].PauseLate = Duration(late)
+			case e.Kind == backoff.EventCanceled && late >= 0:
+				// The caller's end was seen before the pause's timer
+				// fired, though the pause was due: the timer was late by
+				// more than that.
+				sc.Attempts[len(sc.Attempts)-1].PauseLate = Duration(late + 1)
+			}
+			if e.Cause != nil {
+				r.callerEnded(e.At, e.Cause)
+			}
+		default:
+			return Scenario{}, fmt.Errorf("sim: step %d: %v of no attempt or pause under way", i, e.Kind)
 		}
-		if a.Kind == backoff.ActionStart {
+		if e.Cause == nil {
+			r.unseen = e.At // the caller's end, if any, was not seen yet
+		}
+		pause = nil
+		switch a.Kind {
+		case backoff.ActionStart:
 			start, running = s, true
+		case backoff.ActionPause:
+			pause = &steps[i]
+		case backoff.ActionFinish:
+			var be *backoff.Error
+			if errors.As(a.Err, &be) && be.Reason == backoff.ErrBudgetExhausted {
+				allowed := be.Attempts - 1 // each attempt but the first was a retry it allowed
+				sc.BudgetAllows = &allowed
+			}
 		}
+	}
+	if dl := sc.CallerDeadline.D(); dl > 0 && !r.endKnown && r.unseen >= dl {
+		// The caller's deadline passed during the call, but no step saw
+		// its context done: a real timer is late. It was seen, if ever,
+		// after the call's last step.
+		sc.CallerLate = Duration(r.unseen - dl + 1)
 	}
 	if len(sc.Attempts) == 0 {
 		sc.Attempts = []Attempt{{Outcome: OK}} // never called: any script will do
 	}
-	if sc.Growth > 1 && sc.MaxPause == 0 && sc.Deadline == 0 && sc.MaxTries == 0 {
+	if (sc.Growth > 1 || sc.Jitter == backoff.DecorrelatedJitter.String()) && sc.MaxPause == 0 && sc.Deadline == 0 && sc.MaxTries == 0 {
 		// A scenario bounds pauses that grow (see Validate). The call
 		// made len(sc.Attempts) attempts: allowing one more changes none
 		// of its steps.
 		sc.MaxTries = len(sc.Attempts) + 1
+	}
+	if err := sc.Validate(); err != nil {
+		return Scenario{}, fmt.Errorf("sim: the recorded call does not fit in a scenario: %w", err)
 	}
 	// Where the recording shows two things at one instant, take the order
 	// of the ties that reproduces it.
@@ -141,8 +169,10 @@ func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
 	switch {
 	case err != nil:
 		return Scenario{}, err
+	case found == nil && tried == 1:
+		return sc, fmt.Errorf("sim: the scenario read off the steps does not reproduce them: %w", compare(recorded, mustRun(sc).Steps, shape))
 	case found == nil:
-		return sc, fmt.Errorf("sim: no order of the ties of the scenario read off the steps reproduces them: %w", compare(recorded, mustRun(sc).Steps, shape))
+		return sc, fmt.Errorf("sim: no order of the %d ties of the scenario read off the steps reproduces them: %w", len(mustRun(sc).Ties), compare(recorded, mustRun(sc).Steps, shape))
 	}
 	return *found, nil
 }
@@ -155,58 +185,96 @@ func mustRun(sc Scenario) *Result {
 	return res
 }
 
+// A reading is ScenarioOf's scenario as it reads it off the steps.
+type reading struct {
+	sc       *Scenario
+	jitter   bool          // the policy has a Jitter: each attempt's Rand is kept
+	endKnown bool          // the caller's end is known
+	unseen   time.Duration // the last step whose event saw no end of the caller's context
+}
+
+// callerEnded notes that the steps show the caller's context done at t,
+// with cause: its deadline, seen late by the time its deadline was
+// passed (CallerLate), or else a cancel then (CancelAt). Only the first
+// counts: the context ends once.
+func (r *reading) callerEnded(t time.Duration, cause error) {
+	if r.endKnown {
+		return
+	}
+	r.endKnown = true
+	if dl := r.sc.CallerDeadline.D(); dl > 0 && t >= dl && errors.Is(cause, context.DeadlineExceeded) {
+		r.sc.CallerLate = Duration(t - dl)
+		return
+	}
+	d := Duration(t)
+	r.sc.CancelAt = &d
+}
+
+// callerEnd is when the caller's context is done, as read so far, and
+// whether it is known.
+func (r *reading) callerEnd() (time.Duration, bool) {
+	if !r.endKnown {
+		return 0, false
+	}
+	t, _ := r.sc.callerEnd()
+	return t, true
+}
+
 // ended returns the script of an attempt that started at start and whose
 // end the core saw as end.
-func ended(start, end Step, cancelAt func(time.Duration)) Attempt {
+func (r *reading) ended(start, end Step) Attempt {
 	s, e, a := start.Action, end.Event, end.Action
+	var att Attempt
+	if r.jitter {
+		rand := e.Rand
+		att.Rand = &rand
+	}
 	takes := Duration(e.At - start.Event.At)
-	cutAt := s.Cut != nil && e.At >= s.Until
+	cutAt := s.Cut != nil && e.At >= s.Until // at or after its own limit
 	switch a.Outcome {
 	case backoff.OutcomeSucceeded:
 		if e.Cause != nil {
-			cancelAt(e.At)
+			r.callerEnded(e.At, e.Cause)
 		}
-		return Attempt{Takes: takes, Outcome: OK}
+		att.Takes, att.Outcome = takes, OK
+		if c, ok := r.callerEnd(); cutAt && e.At > s.Until || ok && e.At > c {
+			// Its context was done before it returned, and it went on to
+			// succeed (a success still counts): it ignored the cut.
+			att.OnCancel = Ignore
+		}
+		return att
 	case backoff.OutcomeRejected:
-		return Attempt{Takes: takes, Outcome: NotRetryable}
+		att.Takes, att.Outcome = takes, NotRetryable
+		return att
 	case backoff.OutcomeFailed:
 		if !cutAt {
+			att.Takes, att.Outcome = takes, Retryable
 			if a.Kind == backoff.ActionFinish && errors.Is(a.Err, backoff.ErrGaveUp) {
-				return Attempt{Takes: takes, Outcome: GiveUp}
+				att.Outcome = GiveUp
 			}
-			return Attempt{Takes: takes, Outcome: Retryable}
+			att.RetryAfter = Duration(backoff.DelayHint(e.Err))
+			return att
 		}
 	case backoff.OutcomeCut:
 		if e.Cause != nil {
-			cancelAt(e.At)
+			r.callerEnded(e.At, e.Cause)
 		}
-		if !cutAt {
-			return Attempt{Outcome: Hang} // cut by the cancel: returned at once
+		if c, ok := r.callerEnd(); ok && (!cutAt || c < s.Until) {
+			// The caller's end came first: the attempt returned as late
+			// after it as it did.
+			att.Outcome = Hang
+			if late := e.At - c; late > 0 {
+				att.OnCancel, att.Late = Late, Duration(late)
+			}
+			return att
 		}
 	}
 	// Cut by its time limit: it returned when it did after the cut.
+	att.Outcome = Hang
 	if late := e.At - s.Until; late > 0 {
-		return Attempt{Outcome: Hang, OnCancel: Late, Late: Duration(late)}
+		att.OnCancel, att.Late = Late, Duration(late)
 	}
-	return Attempt{Outcome: Hang}
-}
-
-// hinted returns the delay hint that the failure of attempt k, ended by
-// its own retryable error at step s, shows: the pause it led to, if longer
-// than the one p's numbers alone give (p.PauseAfter, with no hint); the
-// time left before the deadline, if the call ended there (rule 5) though
-// that pause would not have reached it; 0 if it shows none. Without a
-// jitter the pauses do not depend on the previous one.
-func hinted(sc *Scenario, p backoff.Policy, k int, s Step) Duration {
-	e, a := s.Event, s.Action
-	plain := p.PauseAfter(k, 0, 0, nil)
-	switch {
-	case a.Kind == backoff.ActionPause && a.Until-e.At > plain:
-		return Duration(a.Until - e.At)
-	case a.Kind == backoff.ActionFinish && errors.Is(a.Err, backoff.ErrDeadline) && sc.Deadline > 0 && plus(e.At, plain) < sc.Deadline.D():
-		return sc.Deadline - Duration(e.At)
-	}
-	return 0
+	return att
 }
 
 // WriteTrace writes the recorded steps as a trace whose header carries the

@@ -64,39 +64,64 @@ func TestRecorder_production(t *testing.T) {
 	})
 }
 
-// A policy with a jitter is refused, not dropped: its random numbers
-// cannot be replayed from a seed.
-func TestScenarioOf_refusesWhatItCannotExpress(t *testing.T) {
+// What a scenario could not hold before a recorded call could carry it: a
+// jitter's random numbers (each attempt's Rand), and a Budget's refusal
+// (BudgetAllows). Both replay; a budget that refused nothing is left out.
+func TestScenarioOf_jitterAndBudget(t *testing.T) {
 	for _, j := range []backoff.Jitter{backoff.FullJitter, backoff.EqualJitter, backoff.DecorrelatedJitter} {
-		_, err := sim.ScenarioOf(backoff.Policy{Pause: time.Second, Jitter: j}, nil)
-		if err == nil || !strings.Contains(err.Error(), "Jitter "+j.String()) || !strings.Contains(err.Error(), "seed") {
-			t.Errorf("ScenarioOf with Jitter %v = %v; want an error naming the jitter and the seed", j, err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			var rec sim.Recorder
+			p := backoff.Policy{Pause: 100 * time.Millisecond, Growth: 2, MaxTries: 4, Jitter: j, RetryIf: backoff.AnyError, Observer: &rec}
+			if j == backoff.DecorrelatedJitter {
+				p.Growth = 0
+			}
+			backoff.Run(t.Context(), p, func(context.Context) error { time.Sleep(time.Millisecond); return errors.New("down") })
+			sc, err := sim.ScenarioOf(p, rec.Steps())
+			if err != nil {
+				t.Fatalf("Jitter %v: %v", j, err)
+			}
+			for i, a := range sc.Attempts {
+				if a.Rand == nil || *a.Rand != rec.Steps()[2*i+1].Event.Rand {
+					t.Errorf("Jitter %v: attempts[%d].Rand = %v; want the recorded %d", j, i, a.Rand, rec.Steps()[2*i+1].Event.Rand)
+				}
+			}
+			var trace bytes.Buffer
+			if err := rec.WriteTrace(&trace, p); err != nil {
+				t.Fatal(err)
+			}
+			if err := sim.Replay(&trace); err != nil {
+				t.Errorf("Jitter %v: the recorded trace does not replay: %v", j, err)
+			}
+		})
 	}
-
-	// A call a Budget ended is refused; one it refused nothing replays.
 	for _, tc := range []struct {
 		burst  int
 		reason error
-	}{{1, backoff.ErrBudgetExhausted}, {5, backoff.ErrMaxTries}} {
+		allows *int
+	}{{2, backoff.ErrBudgetExhausted, new(2)}, {5, backoff.ErrMaxTries, nil}} {
 		var rec sim.Recorder
-		p := backoff.Policy{MaxTries: 3, RetryIf: backoff.AnyError, Budget: &backoff.Budget{Burst: tc.burst}, Observer: &rec}
-		err := backoff.Run(context.Background(), p, func(context.Context) error { return errors.New("down") })
-		if !errors.Is(err, tc.reason) {
+		p := backoff.Policy{MaxTries: 4, RetryIf: backoff.AnyError, Budget: &backoff.Budget{Burst: tc.burst}, Observer: &rec}
+		if err := backoff.Run(context.Background(), p, func(context.Context) error { return errors.New("down") }); !errors.Is(err, tc.reason) {
 			t.Fatalf("Burst %d: err = %v, want %v", tc.burst, err, tc.reason)
 		}
-		var trace bytes.Buffer
-		err = rec.WriteTrace(&trace, p)
-		switch {
-		case tc.reason == backoff.ErrBudgetExhausted && (err == nil || !strings.Contains(err.Error(), "Budget")):
-			t.Errorf("a call the budget ended: WriteTrace = %v, want an error naming the Budget", err)
-		case tc.reason != backoff.ErrBudgetExhausted && err != nil:
-			t.Errorf("a call the budget let be: WriteTrace = %v", err)
-		case err == nil:
-			if err := sim.Replay(&trace); err != nil {
-				t.Errorf("a call the budget let be does not replay: %v", err)
-			}
+		sc, err := sim.ScenarioOf(p, rec.Steps())
+		if err != nil {
+			t.Fatalf("Burst %d: %v", tc.burst, err)
 		}
+		if (sc.BudgetAllows == nil) != (tc.allows == nil) || tc.allows != nil && *sc.BudgetAllows != *tc.allows {
+			t.Errorf("Burst %d: BudgetAllows = %v; want %v", tc.burst, sc.BudgetAllows, tc.allows)
+		}
+		var trace bytes.Buffer
+		if err := rec.WriteTrace(&trace, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.Replay(&trace); err != nil {
+			t.Errorf("Burst %d: the recorded trace does not replay: %v", tc.burst, err)
+		}
+	}
+	// No step is no call.
+	if _, err := sim.ScenarioOf(backoff.Policy{}, nil); err == nil {
+		t.Error("ScenarioOf of no steps: no error")
 	}
 }
 
@@ -113,9 +138,9 @@ func TestRecorder_replaysPauses(t *testing.T) {
 	t.Logf("%d recorded calls with growth, caps and hints replayed", n)
 }
 
-// ScenarioOf reads delay hints off the pauses: one longer than the
-// policy's (past its cap), and one that ended the call at the deadline
-// (rule 5) though the policy's pause would not have.
+// ScenarioOf reads each delay hint off its error: one longer than the
+// policy's pause (past its cap), one shorter (which changes nothing), and
+// one that ended the call at the deadline (rule 5).
 func TestScenarioOf_hints(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		errBusy := errors.New("busy")
@@ -142,8 +167,8 @@ func TestScenarioOf_hints(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Attempts at 0, 710ms (after 700ms), 870ms (after 150ms, capped);
-		// the third fails at 880ms, 1.12s before the deadline.
-		want := []sim.Duration{sim.Duration(700 * time.Millisecond), 0, sim.Duration(1120 * time.Millisecond)}
+		// the third fails at 880ms, and its hour reaches the deadline.
+		want := []sim.Duration{sim.Duration(700 * time.Millisecond), sim.Duration(50 * time.Millisecond), sim.Duration(time.Hour)}
 		if len(sc.Attempts) != len(want) {
 			t.Fatalf("ScenarioOf = %+v; want %d attempts", sc, len(want))
 		}

@@ -61,6 +61,17 @@ type Scenario struct {
 	// that would reach Deadline does), and the context is done then, with
 	// cause context.DeadlineExceeded. 0: none.
 	CallerDeadline Duration `json:"caller_deadline,omitempty"`
+	// CallerLate, with a CallerDeadline, is how long after its deadline
+	// the caller's context is seen done: a real timer fires late, and a
+	// call recorded on the real clock shows by how much. 0: at it.
+	CallerLate Duration `json:"caller_late,omitempty"`
+	// BudgetAllows, if set, runs the call under a retry budget that
+	// allows this many of its retries and refuses the next (Policy gives
+	// it a backoff.Budget that holds that many tokens and earns none). A
+	// call recorded under a shared Budget that refused it replays so:
+	// what the other calls left is not known, only what the budget said.
+	// Nil: no budget.
+	BudgetAllows *int `json:"budget_allows,omitempty"`
 	// Flip lists the ties (counted from 0, in the order they arise; see
 	// Result.Ties) at which the event scheduled later is taken first. An
 	// executor on a real clock may see either order at a tie; Flip lets a
@@ -96,6 +107,15 @@ type Attempt struct {
 	// that its cut or the caller's cancel ends returns no such error, so
 	// its hint is not seen.
 	RetryAfter Duration `json:"retry_after,omitempty"`
+	// Rand, if set, is the random number the event that ends the attempt
+	// carries (from which the jitter spreads the pause after it), instead
+	// of the next number of the seed's stream: a call recorded on the
+	// real clock drew it from elsewhere. Only with a jitter.
+	Rand *uint64 `json:"rand,omitempty"`
+	// PauseLate is how long after it is due the pause after the attempt
+	// ends (if the call pauses): a real timer fires late, and a call
+	// recorded on the real clock shows by how much. 0: on time.
+	PauseLate Duration `json:"pause_late,omitempty"`
 }
 
 // A Kind is how an attempt ends, and so what the policy makes of it.
@@ -311,8 +331,18 @@ func (sc Scenario) Validate() error {
 	switch {
 	case sc.CallerDeadline < 0:
 		bad("caller_deadline is %v; want 0 (none) or more", sc.CallerDeadline)
-	case sc.CallerDeadline > 0 && sc.CancelAt != nil && *sc.CancelAt == sc.CallerDeadline:
-		bad("cancel_at and caller_deadline are both %v; the caller's context cannot end twice at one instant: move one", sc.CallerDeadline)
+	case sc.CallerDeadline > 0 && sc.CancelAt != nil && *sc.CancelAt == sc.CallerDeadline+sc.CallerLate:
+		bad("cancel_at is %v, when the caller's deadline is seen (caller_deadline plus caller_late); the caller's context cannot end twice at one instant: move one", *sc.CancelAt)
+	}
+	tooLong("caller_late", sc.CallerLate)
+	switch {
+	case sc.CallerLate < 0:
+		bad("caller_late is %v; want 0 (on time) or more", sc.CallerLate)
+	case sc.CallerLate > 0 && sc.CallerDeadline <= 0:
+		bad("caller_late is %v but there is no caller_deadline for it to be late after", sc.CallerLate)
+	}
+	if n := sc.BudgetAllows; n != nil && (*n < 0 || *n > maxBudget) {
+		bad("budget_allows is %d; want 0 to %d retries", *n, maxBudget)
 	}
 	for i, f := range sc.Flip {
 		if f < 0 || (i > 0 && f <= sc.Flip[i-1]) {
@@ -377,9 +407,23 @@ func (sc Scenario) Validate() error {
 			at("retry_after is %v but the outcome is %s; only an error that is retried (retryable or give-up) carries a delay hint",
 				a.RetryAfter, a.Outcome)
 		}
+		if a.Rand != nil && jitter == backoff.NoJitter && knownJitter {
+			at("rand is %d but the jitter is none: no random number is drawn", *a.Rand)
+		}
+		if a.PauseLate < 0 {
+			at("pause_late is %v; want 0 (on time) or more", a.PauseLate)
+		}
+		atMost("pause_late", a.PauseLate)
+		if a.PauseLate != 0 && (a.Outcome == OK || a.Outcome == NotRetryable) {
+			at("pause_late is %v but the outcome is %s, after which the call never pauses", a.PauseLate, a.Outcome)
+		}
 	}
 	return errors.Join(errs...)
 }
+
+// maxBudget bounds Scenario.BudgetAllows: a budget holds at most this
+// many tokens (backoff.Budget.Burst).
+const maxBudget = 1 << 30
 
 // hints reports whether the attempt's outcome is an error that can carry
 // a delay hint: one that is retried.
@@ -491,7 +535,26 @@ func (sc Scenario) Policy() backoff.Policy {
 	if jitter != backoff.NoJitter {
 		p.Rand = rand.NewPCG(sc.Seed, SeedStream)
 	}
+	if sc.BudgetAllows != nil {
+		p.Budget = budgetAllowing(*sc.BudgetAllows)
+	}
 	return p
+}
+
+// budgetAllowing returns a new Budget that allows n retries and refuses
+// the next: n tokens, earning none. A Budget starts full, with at least
+// one token, so for none a throwaway call spends its one token first.
+func budgetAllowing(n int) *backoff.Budget {
+	b := &backoff.Budget{Burst: max(n, 1)}
+	if n == 0 {
+		x, err := backoff.NewExecution(backoff.Policy{MaxTries: 2, RetryIf: retryIf, Budget: b})
+		if err != nil {
+			panic("sim: " + err.Error()) // cannot happen: the policy is valid
+		}
+		x.Step(backoff.Event{Kind: backoff.EventBegan})
+		x.Step(backoff.Event{Kind: backoff.EventEnded, Attempt: 1, Err: ErrRetryable}) // the retry spends it
+	}
+	return b
 }
 
 // How every scenario's policy classifies errors (see Policy), made once
@@ -502,15 +565,16 @@ var (
 )
 
 // callerEnd returns when the caller's context is done and with what
-// cause: the earlier of CancelAt (ErrCanceled) and CallerDeadline
-// (context.DeadlineExceeded); never and nil if neither is set.
+// cause: the earlier of CancelAt (ErrCanceled) and CallerDeadline, seen
+// CallerLate after it (context.DeadlineExceeded); never and nil if
+// neither is set.
 func (sc *Scenario) callerEnd() (time.Duration, error) {
 	at, cause := never, error(nil)
 	if sc.CancelAt != nil {
 		at, cause = sc.CancelAt.D(), ErrCanceled
 	}
-	if d := sc.CallerDeadline.D(); d > 0 && d < at {
-		at, cause = d, context.DeadlineExceeded
+	if d := sc.CallerDeadline.D(); d > 0 && d+sc.CallerLate.D() < at {
+		at, cause = d+sc.CallerLate.D(), context.DeadlineExceeded
 	}
 	return at, cause
 }

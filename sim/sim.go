@@ -158,15 +158,18 @@ const never = time.Duration(1<<63 - 1)
 // when the policy has a jitter: the executor draws one after every
 // attempt, in the order of the attempts.
 func (s *simulation) start(now time.Duration, a backoff.Action) {
+	script := s.sc.attempt(a.Attempt)
 	var r uint64
-	if s.rand != nil {
+	switch {
+	case script.Rand != nil:
+		r = *script.Rand // as a recorded call drew it
+	case s.rand != nil:
 		r = s.rand.Uint64()
 	}
 	schedule := func(e backoff.Event, value int) {
 		e.Rand = r
 		s.schedule(e, value)
 	}
-	script := s.sc.attempt(a.Attempt)
 	natural := never // when the attempt returns by itself
 	if script.Outcome != Hang {
 		natural = now + script.Takes.D()
@@ -216,15 +219,17 @@ func (s *simulation) start(now time.Duration, a backoff.Action) {
 	schedule(backoff.Event{Kind: backoff.EventEnded, At: end, Attempt: a.Attempt, Err: err, Cause: cause}, v)
 }
 
-// pause schedules the end of the pause a, or the end of the caller's
-// context before it.
+// pause schedules the end of the pause a, as late as the script of the
+// attempt before it says (PauseLate), or the end of the caller's context
+// before it.
 func (s *simulation) pause(a backoff.Action) {
+	due := plus(a.Until, s.sc.attempt(a.Attempt-1).PauseLate.D())
 	// At a tie the pause's end comes first, unless flipped: the cancel.
-	if c, cause := s.end, s.endCause; c < a.Until || c == a.Until && s.tie(a.Until) {
+	if c, cause := s.end, s.endCause; c < due || c == due && s.tie(due) {
 		s.schedule(backoff.Event{Kind: backoff.EventCanceled, At: c, Cause: cause}, 0)
 		return
 	}
-	s.schedule(backoff.Event{Kind: backoff.EventFired, At: a.Until, Attempt: a.Attempt, Cause: s.cause(a.Until)}, 0)
+	s.schedule(backoff.Event{Kind: backoff.EventFired, At: due, Attempt: a.Attempt, Cause: s.cause(due)}, 0)
 }
 
 // tie notes a tie at t and says whether to flip it (take the event

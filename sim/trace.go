@@ -48,7 +48,11 @@ type Line struct {
 	Cause   string `json:"cause,omitempty"`   // the caller's context is done, with this cause
 	// CallerDeadline is the caller's deadline the call began with (began).
 	CallerDeadline *Duration `json:"caller_deadline,omitempty"`
-	Outcome        string    `json:"outcome,omitempty"` // what the core made of the attempt's end
+	// Rand is the random number an event that ends an attempt carries,
+	// from which a jitter spreads the pause after it (ended, with a
+	// jitter; 0 is not written).
+	Rand    uint64 `json:"rand,omitempty"`
+	Outcome string `json:"outcome,omitempty"` // what the core made of the attempt's end
 	// The action.
 	Action   string    `json:"action"`
 	Next     int       `json:"next,omitempty"`     // start: the attempt; pause: the attempt it leads to
@@ -69,6 +73,9 @@ func LineOf(s Step) Line {
 	}
 	if e.Cause != nil {
 		l.Cause = e.Cause.Error()
+	}
+	if e.Kind == backoff.EventEnded {
+		l.Rand = e.Rand
 	}
 	if e.Kind == backoff.EventBegan && e.CallerDeadline > 0 {
 		d := Duration(e.CallerDeadline)
