@@ -1,6 +1,7 @@
 package backoffriver_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/backoffriver"
+	"github.com/timebound/backoff/sim"
 )
 
 type loadArgs struct {
@@ -24,7 +26,9 @@ func (loadArgs) Kind() string { return "load" }
 // TestWorker_manyJobs: 300 jobs at once, worked by two clients on the
 // real clock, each ends as its policy says (completed after its failures,
 // discarded out of tries, cancelled at once for an error not retried),
-// no retry starts before its pause ends, and both clients take part.
+// no retry starts before its pause ends, both clients take part, and the
+// trace of every job replays in the simulator exactly, jitter and River's
+// late fetches included.
 func TestWorker_manyJobs(t *testing.T) {
 	t.Parallel()
 	p := backoff.Policy{
@@ -118,6 +122,13 @@ func TestWorker_manyJobs(t *testing.T) {
 			if s.Event.Kind == backoff.EventFired && s.Event.At < steps[i-1].Action.Until {
 				t.Errorf("job %d: attempt %d started at %v, before its pause ended at %v", job.ID, s.Event.Attempt, s.Event.At, steps[i-1].Action.Until)
 			}
+		}
+		var trace bytes.Buffer
+		if err := backoffriver.WriteTrace(&trace, p, job); err != nil {
+			t.Fatalf("job %d: %v", job.ID, err)
+		}
+		if err := sim.Replay(bytes.NewReader(trace.Bytes())); err != nil {
+			t.Errorf("job %d: its trace does not replay: %v\n%s", job.ID, err, trace.Bytes())
 		}
 		for _, c := range job.AttemptedBy {
 			by[c]++

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -178,7 +180,22 @@ func replay(p backoff.Policy, rec *record, jobID int64) (*call, error) {
 		c.rng.Uint64()
 	}
 	q := p
-	q.RetryIf, q.GiveUp = c.retryIf(p.RetryIf), c.giveUpIf(p.GiveUp)
+	// The stand-ins replace only what the policy has, so that q passes
+	// Validate as p did; but a lost attempt is always retried, through
+	// RetryIf, even under a policy that has none.
+	lost := slices.ContainsFunc(rec.Attempts, func(at attempt) bool { return at.Lost })
+	if p.RetryIf != nil || lost {
+		q.RetryIf = c.retryIf(p.RetryIf)
+		if p.RetryIf == nil && q.Validate() != nil {
+			// A policy that retries only attempt timeouts, with nothing to
+			// bound them, now retries a lost attempt too: bound the tries
+			// by a number no job reaches, so that Validate accepts it.
+			q.MaxTries = math.MaxInt32
+		}
+	}
+	if p.GiveUp != nil {
+		q.GiveUp = c.giveUpIf(p.GiveUp)
+	}
 	x, err := backoff.NewExecution(q)
 	if err != nil {
 		return nil, err
@@ -201,7 +218,14 @@ func replay(p backoff.Policy, rec *record, jobID int64) (*call, error) {
 		if !at.OK {
 			err = &recorded{at.Err, at.Retry, at.GiveUp, at.Hint.d(), at.Lost}
 		}
-		a := c.step(backoff.Event{Kind: backoff.EventEnded, At: at.End.d(), Attempt: at.N, Err: err, Rand: c.rng.Uint64(), Replayed: true})
+		// Attempt k draws the job's k-th number, jitter or not, so that
+		// the numbers stay the job's if the policy gains a jitter; the
+		// event carries it only with one, as the executor's do.
+		r := c.rng.Uint64()
+		if p.Jitter == backoff.NoJitter {
+			r = 0
+		}
+		a := c.step(backoff.Event{Kind: backoff.EventEnded, At: at.End.d(), Attempt: at.N, Err: err, Rand: r, Replayed: true})
 		if at.Refused && a.Kind != backoff.ActionFinish {
 			// The Budget refused the retry the core chose: the call ended
 			// there, as the core ended it (see backoff.ErrBudgetExhausted).

@@ -502,9 +502,10 @@ func TestWorker_budget(t *testing.T) {
 	if got := timeline(t, p, job); got != want {
 		t.Errorf("the job's steps:\n%s\nwant:\n%s", got, want)
 	}
-	var b bytes.Buffer
-	if err := backoffriver.WriteTrace(&b, p, job); err == nil || !strings.Contains(err.Error(), "Budget ended the call") {
-		t.Errorf("WriteTrace of a call the Budget ended: %v, want a refusal saying so", err)
+	// The trace holds what the budget answered (budget_allows), and
+	// replays.
+	if tr := replays(t, p, job); !bytes.Contains(tr, []byte(`"budget_allows":1`)) {
+		t.Errorf("the trace of a call the Budget ended lacks budget_allows:\n%s", tr)
 	}
 }
 
