@@ -323,13 +323,16 @@ func TestAiomisc_too_long_multiple_times(t *testing.T) {
 // one-to-one port. It maps to three cases: the closest in meaning (no time
 // at all for the call: an already expired ctx), the closest in form (a
 // deadline shorter than the first attempt's timeout), and what Deadline 0
-// now means (no deadline), bounded by MaxTries so that it ends.
+// now means (no deadline), bounded by MaxTries so that it ends. (Validate
+// refuses a RetryIf that nothing bounds, so the first case has a MaxTries
+// too, never reached.)
 func TestAiomisc_exit(t *testing.T) {
 	t.Run("expired_ctx", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			mana := 0
 			fn := backoff.Wrap(backoff.Policy{
 				AttemptTimeout: 50 * time.Millisecond,
+				MaxTries:       3,
 				RetryIf:        backoff.AnyError,
 			}, func(ctx context.Context) (struct{}, error) {
 				mana++
@@ -529,6 +532,11 @@ func TestAiomisc_no_waterline(t *testing.T) {
 // attempt k sleeps max_sleep - 0.1(k-1), then notifies and returns. The test
 // waits (max_sleep*10 s at most) for mana == max_sleep*10, then for the task
 // (max_sleep s at most).
+//
+// Exception is retried with no pause and no bound: Validate refuses that
+// policy (a body that failed at once would be called again without end).
+// The body here fails only by its attempt timeout, which is always
+// retried, so the policy without a RetryIf makes the same calls.
 func TestAiomisc_no_deadline(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -549,7 +557,6 @@ func TestAiomisc_no_deadline(t *testing.T) {
 				notified := make(chan int, 1)
 				fn := backoff.Wrap(backoff.Policy{
 					AttemptTimeout: 150 * time.Millisecond,
-					RetryIf:        backoff.AnyError,
 				}, func(ctx context.Context) (struct{}, error) {
 					mana++
 					d := tc.maxSleep - time.Duration(mana-1)*100*time.Millisecond

@@ -895,6 +895,7 @@ func TestFakeClock_abandon(t *testing.T) {
 			defer op.release()
 			done := fcStart(h, ctx, backoff.Policy{
 				AttemptTimeout: timeout,
+				MaxTries:       3,
 				RetryIf:        backoff.AnyError,
 			}, backoff.Abandon(op.fn))
 

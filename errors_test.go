@@ -39,12 +39,12 @@ func TestError_message(t *testing.T) {
 		timeout: true,
 	}, {
 		name:  "not retryable",
-		p:     backoff.Policy{RetryIf: backoff.On(errRetry)},
+		p:     backoff.Policy{RetryIf: backoff.On(errRetry), MaxTries: 3},
 		steps: []step{{d: 1500 * time.Microsecond, err: errFatal}},
 		want:  "backoff: error not retryable after 1 attempt in 1.5ms: fatal",
 	}, {
 		name:  "gave up",
-		p:     backoff.Policy{RetryIf: backoff.AnyError, GiveUp: backoff.On(errFatal)},
+		p:     backoff.Policy{RetryIf: backoff.AnyError, GiveUp: backoff.On(errFatal), MaxTries: 3},
 		steps: []step{{d: ms, err: errFatal}},
 		want:  "backoff: gave up after 1 attempt in 1ms: fatal",
 	}, {

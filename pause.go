@@ -178,11 +178,35 @@ func (p *Policy) validatePause(errs []error) []error {
 	if int(p.Jitter) >= len(jitterNames) {
 		errs = append(errs, invalid("Jitter is %v; want NoJitter, FullJitter, EqualJitter or DecorrelatedJitter", p.Jitter))
 	}
+	// Settings that would be silently ignored. With a zero Pause every
+	// pause is 0, but one a delay hint asks for, which nothing shapes; but
+	// DecorrelatedJitter, which spreads (and MaxPause caps) the pauses
+	// after a hint.
+	if p.Growth > 1 && p.Jitter == DecorrelatedJitter {
+		errs = append(errs, invalid("Growth is %v but Jitter is DecorrelatedJitter, which grows the pauses by itself and does not use Growth; "+
+			"leave Growth 0 or drop the jitter", p.Growth))
+	}
+	if p.Pause == 0 {
+		if p.Jitter == FullJitter || p.Jitter == EqualJitter {
+			errs = append(errs, invalid("Jitter is %s but Pause is 0s: there is no pause to spread; set a Pause", jitterGoNames[p.Jitter]))
+		}
+		if p.Growth > 1 && p.Jitter != DecorrelatedJitter {
+			errs = append(errs, invalid("Growth is %v but Pause is 0s: there is no pause to grow; set a Pause", p.Growth))
+		}
+		if p.MaxPause > 0 && p.Jitter != DecorrelatedJitter {
+			errs = append(errs, invalid("MaxPause is %v but Pause is 0s: there is no pause to cap (a delay hint is never capped); set a Pause", p.MaxPause))
+		}
+	}
 	return errs
 }
+
+// jitterGoNames are the Jitter kinds' names in Go, for messages.
+var jitterGoNames = [...]string{"NoJitter", "FullJitter", "EqualJitter", "DecorrelatedJitter"}
 
 // pauseValid is the fast path of validatePause, but for MaxPause (see
 // Policy.valid): true if it has nothing to add.
 func (p *Policy) pauseValid() bool {
-	return (p.Growth == 0 || p.Growth >= 1 && !math.IsInf(p.Growth, 1)) && int(p.Jitter) < len(jitterNames)
+	return (p.Growth == 0 || p.Growth >= 1 && !math.IsInf(p.Growth, 1)) && int(p.Jitter) < len(jitterNames) &&
+		(p.Pause > 0 || p.Jitter == NoJitter && p.Growth <= 1 && p.MaxPause == 0) &&
+		(p.Jitter != DecorrelatedJitter || p.Growth <= 1)
 }

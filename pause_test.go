@@ -105,9 +105,41 @@ func TestPolicy_Validate_pause(t *testing.T) {
 			t.Errorf("Validate(%+v) = %v, want an error saying %q", tc.p, err, tc.want)
 		}
 	}
-	for _, p := range []Policy{{Growth: 1}, {Growth: 1.5, MaxPause: time.Second, Jitter: DecorrelatedJitter}} {
+	for _, p := range []Policy{
+		{Growth: 1},
+		{Pause: time.Millisecond, Growth: 1.5, MaxPause: time.Second, Jitter: FullJitter},
+		// DecorrelatedJitter spreads the pauses after a delay hint, even with
+		// no Pause, and MaxPause caps them.
+		{MaxPause: time.Second, Jitter: DecorrelatedJitter},
+	} {
 		if err := p.Validate(); err != nil {
 			t.Errorf("Validate(%+v) = %v", p, err)
+		}
+	}
+}
+
+// TestPolicy_Validate_ignored: a pause setting that would be silently
+// ignored is refused, and the whole message says what to do.
+func TestPolicy_Validate_ignored(t *testing.T) {
+	for _, tc := range []struct {
+		p    Policy
+		want string
+	}{
+		{Policy{Jitter: FullJitter},
+			"backoff: invalid policy: Jitter is FullJitter but Pause is 0s: there is no pause to spread; set a Pause"},
+		{Policy{Jitter: EqualJitter, MaxTries: 3},
+			"backoff: invalid policy: Jitter is EqualJitter but Pause is 0s: there is no pause to spread; set a Pause"},
+		{Policy{Growth: 2},
+			"backoff: invalid policy: Growth is 2 but Pause is 0s: there is no pause to grow; set a Pause"},
+		{Policy{MaxPause: time.Second},
+			"backoff: invalid policy: MaxPause is 1s but Pause is 0s: there is no pause to cap (a delay hint is never capped); set a Pause"},
+		{Policy{Pause: time.Second, Growth: 1.5, Jitter: DecorrelatedJitter},
+			"backoff: invalid policy: Growth is 1.5 but Jitter is DecorrelatedJitter, which grows the pauses by itself and does not use Growth; " +
+				"leave Growth 0 or drop the jitter"},
+	} {
+		err := tc.p.Validate()
+		if !errors.Is(err, ErrInvalidPolicy) || err.Error() != tc.want {
+			t.Errorf("Validate(%+v) = %v\nwant %s", tc.p, err, tc.want)
 		}
 	}
 }

@@ -104,8 +104,21 @@ type Policy struct {
 }
 
 // Validate reports whether the policy can be used. Each problem is an
-// error matching ErrInvalidPolicy that names the field and its value; all
-// of them are joined (see [errors.Join]). The zero Policy is valid.
+// error matching ErrInvalidPolicy that names the field and its value, and
+// says what to do; all of them are joined (see [errors.Join]). The zero
+// Policy is valid.
+//
+// Besides numbers out of range, it refuses settings that cannot work:
+//   - GiveUp when nothing is retried (a nil RetryIf and no
+//     AttemptTimeout): GiveUp is asked only about what is retried.
+//   - FullJitter, EqualJitter, a Growth above 1 or MaxPause with a zero
+//     Pause: there is no pause to spread, grow or cap. DecorrelatedJitter
+//     (and MaxPause with it) is allowed: it spreads the pauses that follow
+//     a delay hint.
+//   - A Growth above 1 with DecorrelatedJitter, which does not use it.
+//   - A RetryIf with no Pause and nothing to bound the retries (MaxTries,
+//     Deadline or a Budget): a failing operation would be called again
+//     at once, without end, as fast as it fails.
 func (p Policy) Validate() error {
 	if p.valid() {
 		return nil // the common case, without building anything
@@ -126,6 +139,14 @@ func (p Policy) Validate() error {
 	if p.Budget != nil {
 		errs = p.Budget.validate(errs)
 	}
+	if p.GiveUp != nil && p.RetryIf == nil && p.AttemptTimeout == 0 {
+		errs = append(errs, invalid("GiveUp is set but RetryIf is nil and there is no AttemptTimeout: nothing is retried, so GiveUp is never asked "+
+			"(it sees only what is retried; an error RetryIf does not retry ends the call with ErrNotRetryable); set a RetryIf"))
+	}
+	if p.RetryIf != nil && p.Pause == 0 && p.MaxTries == 0 && p.Deadline == 0 && p.Budget == nil {
+		errs = append(errs, invalid("RetryIf is set but no Pause, MaxTries, Deadline or Budget bounds the retries: a failing operation would be "+
+			"called again at once, without end; bound the retries with MaxTries, Pause or Deadline"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -134,7 +155,9 @@ func (p *Policy) valid() bool {
 	// One sign test for all the numbers that must not be negative: Do
 	// checks every call, and this is a tenth of a call that succeeds.
 	return int64(p.AttemptTimeout)|int64(p.Deadline)|int64(p.Pause)|int64(p.MaxPause)|int64(p.MaxTries) >= 0 &&
-		p.pauseValid() && p.Budget == nil
+		p.pauseValid() && p.Budget == nil &&
+		(p.Pause > 0 || p.RetryIf == nil || p.MaxTries > 0 || p.Deadline > 0) &&
+		(p.GiveUp == nil || p.RetryIf != nil || p.AttemptTimeout > 0)
 }
 
 // invalid returns an error matching ErrInvalidPolicy that says what is wrong.
@@ -143,8 +166,11 @@ func invalid(format string, args ...any) error {
 }
 
 // Retry returns the Policy of aiomisc's asyncretry: at most maxTries
-// attempts (0: no limit), any error retried, no pause and no time limit.
-// Set the other fields on the result as needed.
+// attempts, any error retried, no pause and no time limit. Set the other
+// fields on the result as needed. Retry(0), no limit on tries, is valid
+// only once a Pause or a Deadline is set: without one, a failing
+// operation would be called again at once, without end, and Validate
+// refuses it.
 func Retry(maxTries int) Policy {
 	return Policy{MaxTries: maxTries, RetryIf: AnyError}
 }

@@ -45,6 +45,56 @@ func TestPolicy_Validate(t *testing.T) {
 	}
 }
 
+// TestPolicy_Validate_cannotWork: a policy whose GiveUp is never asked,
+// or that would retry at once without end, is refused with a message that
+// says what to do; its neighbours that can work are accepted.
+func TestPolicy_Validate_cannotWork(t *testing.T) {
+	notFound := errors.New("not found")
+	const (
+		giveUp = "backoff: invalid policy: GiveUp is set but RetryIf is nil and there is no AttemptTimeout: nothing is retried, " +
+			"so GiveUp is never asked (it sees only what is retried; an error RetryIf does not retry ends the call with ErrNotRetryable); set a RetryIf"
+		runaway = "backoff: invalid policy: RetryIf is set but no Pause, MaxTries, Deadline or Budget bounds the retries: " +
+			"a failing operation would be called again at once, without end; bound the retries with MaxTries, Pause or Deadline"
+	)
+	for _, tc := range []struct {
+		name string
+		p    backoff.Policy
+		want string
+	}{
+		{"GiveUp with nothing retried", backoff.Policy{GiveUp: backoff.On(notFound), MaxTries: 3}, giveUp},
+		{"Retry(0)", backoff.Retry(0), runaway},
+		{"RetryIf alone", backoff.Policy{RetryIf: backoff.AnyError}, runaway},
+		{"RetryIf with an attempt timeout only", backoff.Policy{RetryIf: backoff.AnyError, AttemptTimeout: time.Second}, runaway},
+		{"both", backoff.Policy{RetryIf: nil, GiveUp: backoff.AnyError, Jitter: backoff.FullJitter},
+			"backoff: invalid policy: Jitter is FullJitter but Pause is 0s: there is no pause to spread; set a Pause\n" + giveUp},
+	} {
+		err := tc.p.Validate()
+		if !errors.Is(err, backoff.ErrInvalidPolicy) || err.Error() != tc.want {
+			t.Errorf("%s: Validate() = %v\nwant %s", tc.name, err, tc.want)
+		}
+		if _, err := backoff.Do(context.Background(), tc.p, func(context.Context) (int, error) {
+			t.Fatalf("%s: Do called the operation", tc.name)
+			return 0, nil
+		}); !errors.Is(err, backoff.ErrInvalidPolicy) {
+			t.Errorf("%s: Do = %v, want ErrInvalidPolicy", tc.name, err)
+		}
+	}
+	for _, p := range []backoff.Policy{
+		{GiveUp: backoff.On(notFound), AttemptTimeout: time.Second}, // GiveUp sees the attempt timeouts
+		{GiveUp: backoff.On(notFound), RetryIf: backoff.AnyError, MaxTries: 3},
+		{RetryIf: backoff.AnyError, MaxTries: 3},
+		{RetryIf: backoff.AnyError, Pause: time.Millisecond},
+		{RetryIf: backoff.AnyError, Deadline: time.Second},
+		{RetryIf: backoff.AnyError, Budget: &backoff.Budget{Burst: 10}},
+		{AttemptTimeout: time.Second}, // retries timeouts only, each after a second
+		backoff.Retry(3),
+	} {
+		if err := p.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v", p, err)
+		}
+	}
+}
+
 func TestDo_invalidPolicy(t *testing.T) {
 	called := false
 	_, err := backoff.Do(context.Background(), backoff.Policy{MaxTries: -1}, func(context.Context) (int, error) {
@@ -193,7 +243,7 @@ func TestExecution_Step(t *testing.T) {
 		})
 	})
 	t.Run("a cancel during a cooperative attempt waits for it", func(t *testing.T) {
-		runSteps(t, backoff.Policy{RetryIf: backoff.AnyError}, []stepCase{
+		runSteps(t, backoff.Policy{RetryIf: backoff.AnyError, MaxTries: 3}, []stepCase{
 			{backoff.Event{Kind: backoff.EventBegan}, backoff.Action{Kind: backoff.ActionStart, Attempt: 1}},
 			{backoff.Event{Kind: backoff.EventCanceled, At: 5 * ms, Cause: cause}, wait},
 			{backoff.Event{Kind: backoff.EventEnded, At: 9 * ms, Attempt: 1, Err: errRetry}, fail(cause, nil, 1, 9*ms).with(backoff.OutcomeCut)},

@@ -335,7 +335,7 @@ func TestRule7_whichErrorsRetry(t *testing.T) {
 	t.Run("OnType", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
 			o := newOp(step{err: &tempError{}}, step{err: errFatal})
-			r := do(t.Context(), backoff.Policy{RetryIf: backoff.OnType[*tempError]()}, o)
+			r := do(t.Context(), backoff.Policy{RetryIf: backoff.OnType[*tempError](), MaxTries: 3}, o)
 			r.wantErr(t, backoff.ErrNotRetryable, errFatal, 2, 0)
 		})
 	})
@@ -527,7 +527,7 @@ func TestRule11_panics(t *testing.T) {
 				if abandon {
 					fn = backoff.Abandon(fn)
 				}
-				backoff.Do(t.Context(), backoff.Policy{AttemptTimeout: time.Second, RetryIf: backoff.AnyError}, fn)
+				backoff.Do(t.Context(), backoff.Policy{AttemptTimeout: time.Second, MaxTries: 3, RetryIf: backoff.AnyError}, fn)
 				t.Error("Do returned")
 			})
 		})

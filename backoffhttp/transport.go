@@ -191,14 +191,16 @@ const DefaultMaxDelay = 30 * time.Second
 //
 // A Transport is safe for concurrent use, as long as its fields are not
 // changed once it is in use. It reads Policy on every call and never
-// changes it: the Transport runs each call under a copy whose RetryIf,
-// GiveUp and Observer wrap Policy's.
+// changes it: the Transport runs each call under a copy whose Observer
+// and RetryIf (if set) wrap Policy's, and, for a request that may not be
+// sent again, whose GiveUp stops after any failure that could resend it.
 //
 // Cost: a request that succeeds at once costs, over the same request sent
 // through Base, what [backoff.Do] costs under the policy (with a time
 // limit, the attempt's context and its timer), and three allocations: the
-// call's state, the RetryIf that wraps the policy's, and the copy of the
-// request that carries the attempt's context. Each retry adds that copy, a
+// call's state, the RetryIf that wraps the policy's (none if it has no
+// RetryIf), and the copy of the request that carries the attempt's
+// context. Each retry adds that copy, a
 // context to carry the attempt's number, and the wrapper of a response's
 // body under a time limit.
 type Transport struct {
@@ -310,8 +312,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	q := *p
 	q.Observer = c
-	q.RetryIf = c.retryIf
-	if !c.eligible {
+	if p.RetryIf != nil {
+		// Left nil otherwise: nothing is retried but attempt timeouts, and
+		// the copy must pass Validate as the policy did.
+		q.RetryIf = c.retryIf
+	}
+	if !c.eligible && (p.RetryIf != nil || p.AttemptTimeout > 0) {
 		// A request that may not be sent again whatever happens must also
 		// stop after an attempt timeout, which RetryIf is not asked about.
 		q.GiveUp = c.giveUp

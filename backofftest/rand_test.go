@@ -26,13 +26,16 @@ func pauses(t *testing.T, p backoff.Policy) []time.Duration {
 	var got []time.Duration
 	synctest.Test(t, func(t *testing.T) {
 		var last time.Time
-		backoff.Do(context.Background(), p, func(context.Context) (int, error) {
+		_, err := backoff.Do(context.Background(), p, func(context.Context) (int, error) {
 			if !last.IsZero() {
 				got = append(got, time.Since(last))
 			}
 			last = time.Now()
 			return 0, errBusy
 		})
+		if !errors.Is(err, errBusy) {
+			t.Errorf("Do = %v, want the operation's error", err)
+		}
 	})
 	return got
 }
@@ -52,12 +55,16 @@ func TestRand_pauses(t *testing.T) {
 		{backoff.EqualJitter, backofftest.LongestPause, []time.Duration{100 * ms, 200 * ms, 400 * ms}},
 		{backoff.EqualJitter, backofftest.ShortestPause, []time.Duration{50 * ms, 100 * ms, 200 * ms}},
 		{backoff.EqualJitter, backofftest.Fraction(0.5), []time.Duration{75 * ms, 150 * ms, 300 * ms}},
-		// Decorrelated: from Pause to 3 × the previous pause; Growth is not applied.
+		// Decorrelated: from Pause to 3 × the previous pause (it grows by
+		// itself, without Growth).
 		{backoff.DecorrelatedJitter, backofftest.LongestPause, []time.Duration{300 * ms, 900 * ms, 2700 * ms}},
 		{backoff.DecorrelatedJitter, backofftest.ShortestPause, []time.Duration{100 * ms, 100 * ms, 100 * ms}},
 		{backoff.DecorrelatedJitter, backofftest.Fraction(0.5), []time.Duration{200 * ms, 350 * ms, 575 * ms}},
 	} {
 		p := backoff.Policy{Pause: 100 * ms, Growth: 2, Jitter: c.jitter, Rand: c.rand, MaxTries: 4, RetryIf: backoff.AnyError}
+		if c.jitter == backoff.DecorrelatedJitter {
+			p.Growth = 0
+		}
 		if got := pauses(t, p); !slices.Equal(got, c.want) {
 			t.Errorf("%v jitter, Rand %#x: pauses %v, want %v", c.jitter, c.rand.Uint64(), got, c.want)
 		}

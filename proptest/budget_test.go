@@ -124,6 +124,14 @@ func budgetLoad() *rapid.Generator[load.Scenario] {
 		if l.MaxTries == 0 && l.Takes == 0 && l.Pause == 0 {
 			l.Takes = sim.Duration(proptest.Grain)
 		}
+		// And the pause settings a zero pause, or decorrelated jitter,
+		// would ignore.
+		if l.Jitter == "decorrelated" || l.Pause == 0 {
+			l.Growth = 0
+		}
+		if l.Pause == 0 {
+			l.Jitter, l.MaxPause = "", 0
+		}
 		return l
 	})
 }

@@ -75,11 +75,33 @@ func Policy() *rapid.Generator[backoff.Policy] {
 			MaxPause:       Duration(20).Draw(t, "MaxPause"),
 			Jitter:         backoff.Jitter(rapid.IntRange(0, 3).Draw(t, "Jitter")),
 		}
+		MendPolicy(&p)
 		if p.Jitter != backoff.NoJitter {
 			p.Rand = &lockedPCG{pcg: *rand.NewPCG(rapid.Uint64().Draw(t, "seed"), sim.SeedStream)}
 		}
 		return p
 	})
+}
+
+// MendPolicy makes a drawn policy valid the way Policy does, rather than
+// filtering it: it drops what backoff.Policy.Validate refuses as settings
+// that would be ignored (growth with decorrelated jitter; jitter but
+// decorrelated, growth and the cap with a zero pause; a GiveUp when
+// nothing is retried), and bounds with MaxTries a RetryIf that nothing
+// else bounds.
+func MendPolicy(p *backoff.Policy) {
+	if p.Jitter == backoff.DecorrelatedJitter || p.Pause == 0 {
+		p.Growth = min(p.Growth, 1)
+	}
+	if p.Pause == 0 && p.Jitter != backoff.DecorrelatedJitter {
+		p.Jitter, p.MaxPause = backoff.NoJitter, 0
+	}
+	if p.RetryIf == nil && p.AttemptTimeout == 0 {
+		p.GiveUp = nil
+	}
+	if p.RetryIf != nil && p.Pause == 0 && p.MaxTries == 0 && p.Deadline == 0 && p.Budget == nil {
+		p.MaxTries = 6
+	}
 }
 
 // lockedPCG is a PCG safe for concurrent use.
@@ -149,7 +171,9 @@ func Scenario() *rapid.Generator[sim.Scenario] {
 // Mend makes a drawn scenario valid, and finite, the way Scenario does: a
 // hang that could never end gets a deadline; without Abandon a hang
 // reacts to its context; a policy with no limit on its tries, its time or
-// by a cancel gets MaxTries; and where zero-time failures with a zero
+// by a cancel gets MaxTries, and so does one that retries errors with no
+// pause and no limit of its own (Validate refuses it even when a cancel
+// would end it); and where zero-time failures with a zero
 // pause could repeat forever at one instant, the last one takes a step.
 // Of the pause fields: a delay hint is kept only on an error that is
 // retried; growth is dropped with decorrelated jitter, and so are growth,
@@ -160,7 +184,8 @@ func Mend(sc *sim.Scenario) {
 	if sc.CancelAt != nil && *sc.CancelAt == sc.CallerDeadline {
 		sc.CallerDeadline += sim.Duration(Grain) // the context ends once
 	}
-	if sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil && sc.CallerDeadline == 0 {
+	if sc.MaxTries == 0 && sc.Deadline == 0 &&
+		(sc.CancelAt == nil && sc.CallerDeadline == 0 || sc.Pause == 0 && sc.BudgetAllows == nil && retries(sc)) {
 		sc.MaxTries = len(sc.Attempts) + 1
 	}
 	if last := &sc.Attempts[len(sc.Attempts)-1]; sc.MaxTries == 0 && sc.Pause == 0 && last.Takes == 0 && last.Outcome != sim.Hang {
@@ -180,6 +205,17 @@ func Mend(sc *sim.Scenario) {
 		}
 	}
 	mendPauses(sc)
+}
+
+// retries reports whether an attempt of sc fails with an error that is
+// retried: only then does its policy have a RetryIf.
+func retries(sc *sim.Scenario) bool {
+	for _, a := range sc.Attempts {
+		if a.Outcome == sim.Retryable || a.Outcome == sim.GiveUp {
+			return true
+		}
+	}
+	return false
 }
 
 // mendPauses is Mend of the pause fields.

@@ -75,11 +75,11 @@ var checkCases = []struct {
 		`{"pause":"1s","cancel_at":"500ms","attempts":[{"takes":"100ms","outcome":"retryable"}]}`,
 		sim.ErrCanceled, 1, 500 * msec},
 	{"rule 9: cancelled during a cooperative attempt, which returns late",
-		`{"attempt_timeout":"1s","cancel_at":"200ms",
+		`{"attempt_timeout":"1s","max_tries":5,"cancel_at":"200ms",
 		  "attempts":[{"takes":"50ms","outcome":"retryable"},{"takes":"2s","outcome":"ok","on_cancel":"late","late":"30ms"}]}`,
 		sim.ErrCanceled, 2, 230 * msec},
 	{"rule 9: cancelled during an abandoned attempt, the call ends at once",
-		`{"attempt_timeout":"1s","abandon":true,"cancel_at":"200ms",
+		`{"attempt_timeout":"1s","max_tries":5,"abandon":true,"cancel_at":"200ms",
 		  "attempts":[{"takes":"50ms","outcome":"retryable"},{"outcome":"hang","on_cancel":"ignore"}]}`,
 		sim.ErrCanceled, 2, 200 * msec},
 	{"ties: a cancel at the end of a pause, and attempts ending at their timeout",
@@ -162,7 +162,7 @@ func TestCheck_holds(t *testing.T) {
 
 // TestCheck_runaway: a runaway result is a legitimate one.
 func TestCheck_runaway(t *testing.T) {
-	sc, res := simulate(t, `{"attempts":[{"outcome":"retryable"}]}`)
+	sc, res := simulate(t, `{"attempt_timeout":"10ms","attempts":[{"outcome":"hang"}]}`)
 	if !res.Runaway {
 		t.Fatal("not a runaway")
 	}
@@ -675,7 +675,7 @@ func TestTimelineAndSVG(t *testing.T) {
 // TestTimelineAndSVG_runaway: the steps of a runaway are elided in the
 // middle of the timeline, and its attempts in the middle of the picture.
 func TestTimelineAndSVG_runaway(t *testing.T) {
-	sc, res := simulate(t, `{"attempts":[{"outcome":"retryable"}]}`)
+	sc, res := simulate(t, `{"attempt_timeout":"10ms","attempts":[{"outcome":"hang"}]}`)
 	var tl, svg bytes.Buffer
 	if err := sim.Timeline(&tl, sc, res); err != nil {
 		t.Fatal(err)
@@ -683,7 +683,7 @@ func TestTimelineAndSVG_runaway(t *testing.T) {
 	if n := strings.Count(tl.String(), "\n"); n > 70 {
 		t.Errorf("the timeline of a runaway has %d lines", n)
 	}
-	for _, w := range []string{"... 9950 steps not shown ...", "attempt 9999 failed", "a runaway, stopped after 10000 steps"} {
+	for _, w := range []string{"... 9950 steps not shown ...", "attempt 9999 timed out", "a runaway, stopped after 10000 steps"} {
 		if !strings.Contains(tl.String(), w) {
 			t.Errorf("the timeline lacks %q:\n%s", w, tl.String())
 		}

@@ -301,6 +301,7 @@ func (sc Scenario) Validate() error {
 		tooLong("cancel_at", *sc.CancelAt)
 	}
 	jitter, knownJitter := sc.jitter()
+	var policyErr error // the policy's refusal, said again below in the scenario's words
 	if err := sc.Policy().Validate(); err != nil {
 		for _, field := range []struct {
 			name string
@@ -322,6 +323,11 @@ func (sc Scenario) Validate() error {
 		if sc.MaxTries < 0 {
 			bad("max_tries is %d; want 0 (no limit) or more", sc.MaxTries)
 		}
+		if sc.Pause == 0 && sc.MaxTries == 0 && sc.Deadline == 0 && sc.BudgetAllows == nil && sc.retries() {
+			bad("an attempt fails with an error to retry, and no pause, max_tries, deadline or budget_allows bounds the retries: " +
+				"the call would retry at once, without end; set max_tries, pause or deadline")
+		}
+		policyErr = err
 	}
 	sc.validatePauses(bad, jitter)
 	if sc.CancelAt != nil && *sc.CancelAt < 0 {
@@ -418,6 +424,9 @@ func (sc Scenario) Validate() error {
 			at("pause_late is %v but the outcome is %s, after which the call never pauses", a.PauseLate, a.Outcome)
 		}
 	}
+	if policyErr != nil && len(errs) == 0 {
+		bad("%v", policyErr) // a refusal not said above: say it in the policy's words
+	}
 	return errors.Join(errs...)
 }
 
@@ -428,6 +437,17 @@ const maxBudget = 1 << 30
 // hints reports whether the attempt's outcome is an error that can carry
 // a delay hint: one that is retried.
 func (a Attempt) hints() bool { return a.Outcome == Retryable || a.Outcome == GiveUp }
+
+// retries reports whether an attempt of sc returns an error that RetryIf
+// retries: only then does sc's policy have a RetryIf (see Policy).
+func (sc Scenario) retries() bool {
+	for _, a := range sc.Attempts {
+		if a.hints() {
+			return true
+		}
+	}
+	return false
+}
 
 // validatePauses reports, through bad, the pause fields that mean nothing
 // where they are set, and pauses that could grow past MaxDuration.
@@ -510,8 +530,10 @@ func mul3(d time.Duration) time.Duration {
 	return 3 * d
 }
 
-// Policy returns the policy sc describes: its numbers, RetryIf true for
-// ErrRetryable and ErrGiveUp, and GiveUp true for ErrGiveUp; and, if it
+// Policy returns the policy sc describes: its numbers; if an attempt
+// returns an error to retry (retryable or give-up), RetryIf true for
+// ErrRetryable and ErrGiveUp and GiveUp true for ErrGiveUp (otherwise
+// both nil, as a user would write it: no error is retried); and, if it
 // has a jitter, a Rand of its own: a new PCG seeded with (Seed,
 // SeedStream), which the simulator draws from in the same order as the
 // executor. A Rand is used up as it is drawn from, and is not safe for
@@ -529,8 +551,9 @@ func (sc Scenario) Policy() backoff.Policy {
 		MaxPause:       sc.MaxPause.D(),
 		Jitter:         jitter,
 		MaxTries:       sc.MaxTries,
-		RetryIf:        retryIf,
-		GiveUp:         giveUp,
+	}
+	if sc.retries() {
+		p.RetryIf, p.GiveUp = retryIf, giveUp
 	}
 	if jitter != backoff.NoJitter {
 		p.Rand = rand.NewPCG(sc.Seed, SeedStream)

@@ -62,6 +62,14 @@ func TestParseScenario_refuses(t *testing.T) {
 		{"hang ignoring its context without abandon", `{"deadline":"1s","attempts":[{"outcome":"hang","on_cancel":"ignore"}]}`,
 			[]string{"attempts[0].outcome is hang and on_cancel is ignore", "abandon"}},
 
+		// Retries at one instant, without end (backoff.Policy.Validate refuses
+		// the policy); a give-up error is retried too.
+		{"retries bounded by nothing", `{"attempts":[{"outcome":"retryable"}]}`,
+			[]string{"sim: scenario: an attempt fails with an error to retry, and no pause, max_tries, deadline or budget_allows bounds the retries: " +
+				"the call would retry at once, without end; set max_tries, pause or deadline"}},
+		{"give-up bounded by nothing", `{"attempt_timeout":"1s","attempts":[{"outcome":"ok"},{"outcome":"give-up"}]}`,
+			[]string{"no pause, max_tries, deadline or budget_allows bounds the retries"}},
+
 		// No attempts.
 		{"empty attempts", `{"attempts":[]}`, []string{"attempts is empty"}},
 		{"null attempts", `{"attempts":null}`, []string{"attempts is empty"}},
@@ -152,11 +160,11 @@ func TestParseScenario_refuses(t *testing.T) {
 func TestParseScenario_accepts(t *testing.T) {
 	for _, js := range []string{
 		`{"attempts":[{"outcome":"ok"}]}`,
-		`{"attempt_timeout":"0s","deadline":"0s","pause":"0s","max_tries":0,"attempts":[{"takes":"0s","outcome":"retryable"}]}`,
+		`{"attempt_timeout":"0s","deadline":"0s","pause":"0s","max_tries":0,"attempts":[{"takes":"0s","outcome":"not-retryable"}]}`,
 		`{"cancel_at":"0s","attempts":[{"outcome":"hang"}]}`,
 		`{"cancel_at":"1s","attempts":[{"outcome":"hang","on_cancel":"late","late":"1ms"}]}`,
 		`{"abandon":true,"deadline":"1s","attempts":[{"outcome":"hang","on_cancel":"ignore"}]}`,
-		"\n\t {\"attempts\":[{\"outcome\":\"give-up\"}],\"seed\":7} \n",
+		"\n\t {\"attempts\":[{\"outcome\":\"give-up\"}],\"max_tries\":2,\"seed\":7} \n",
 		// The pause fields: growth 0 and 1 are constant; every jitter with a
 		// pause; growth bounded by max_pause, the deadline or max_tries.
 		`{"pause":"1s","growth":1,"max_tries":3,"attempts":[{"outcome":"retryable"}]}`,

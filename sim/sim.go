@@ -42,8 +42,10 @@ type Result struct {
 	// Err is what the call returned: nil on success, else a *backoff.Error.
 	Err error
 	// Runaway is set when the call was stopped after MaxSteps steps
-	// without finishing (a zero pause, instant failures and no MaxTries
-	// make infinitely many attempts at one instant).
+	// without finishing: nothing bounds the retries, as when every
+	// attempt hangs until its timeout and there is no MaxTries, Deadline
+	// or cancel. (Retries at one instant without end are refused by
+	// Validate.)
 	Runaway bool
 	// Ties are the instants at which two things the call waited for fell
 	// due together, in order: tie i is Ties[i]. The simulator takes the

@@ -189,7 +189,7 @@ func after(d Duration) string {
 func resultWords(res *Result) string {
 	if res.Runaway {
 		return fmt.Sprintf("none: a runaway, stopped after %d steps (sim.MaxSteps) without finishing; "+
-			"a zero pause with instant failures and no max tries makes attempts without end", len(res.Steps))
+			"nothing bounds the retries (no max_tries, deadline or cancel_at), so attempts go on without end", len(res.Steps))
 	}
 	var elapsed time.Duration
 	if n := len(res.Steps); n > 0 {
