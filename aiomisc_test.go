@@ -1,7 +1,7 @@
 package backoff_test
 
-// A port of aiomisc's tests/test_backoff.py (the 17 test functions listed in
-// research/aiomisc.md §3), one TestAiomisc_<name> per Python test.
+// A port of aiomisc's tests/test_backoff.py (its 17 test functions), one
+// TestAiomisc_<name> per Python test.
 //
 // Every timed test runs in a testing/synctest bubble with the default (nil)
 // clock, so time is virtual and the Python "roughly" bounds become exact

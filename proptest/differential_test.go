@@ -33,7 +33,10 @@ func checkDifferential(t *testing.T, run func(sim.Scenario, *sim.Result) drive.R
 			rt.Fatalf("the simulator runs away\nreproduce: %s", proptest.Save(t.Name(), sc))
 		}
 		var r drive.Run
-		// Not rt.Context() in the bubble: see research/testing.md §2.4.
+		// Not rt.Context() in the bubble: if the bubble deadlocked, rapid's
+		// cleanup would close that context from outside it, and the test
+		// binary would die (fatal error: close of synctest channel from
+		// outside bubble) with no shrinking and no fail file.
 		rapid.SyncTest(rt, func(*rapid.T) { r = run(sc, want) })
 		if orders, all := drive.Orders(sc, 256); !drive.OneOf(orders, r.Steps) && all {
 			rt.Fatalf("the executor's trace is none of the %d simulated orders:\n%s\nreproduce: %s", len(orders), sim.Encode(sc, r.Steps), proptest.Save(t.Name(), sc))

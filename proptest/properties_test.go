@@ -408,7 +408,8 @@ var propDeterminism property = func(c *call) error {
 	return nil
 }
 
-// The step-by-step oracle: every rule of DESIGN §3 at every step.
+// The step-by-step oracle: every rule of README's "The rules" at every
+// step.
 func TestProp_oracle(t *testing.T) { checkProperty(t, propOracle) }
 
 var propOracle property = func(c *call) error { return sim.Check(c.sc, c.res) }
