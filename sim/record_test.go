@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -62,6 +63,45 @@ func TestRecorder_production(t *testing.T) {
 			t.Fatalf("a doctored step 2: Replay = %v, want a divergence at step 2", err)
 		}
 	})
+}
+
+// On the real clock, as a service runs it, a call with growing jittered
+// pauses, attempt timeouts and a deadline, recorded with a Recorder,
+// replays identical: its timers that fire late and its random draws are in
+// the trace. Twenty calls run at once; nothing here depends on the
+// machine's speed.
+func TestRecorder_realClock(t *testing.T) {
+	errBusy := errors.New("busy")
+	var wg sync.WaitGroup
+	traces := make([]bytes.Buffer, 20)
+	errs := make([]error, len(traces))
+	for i := range traces {
+		wg.Go(func() {
+			var rec sim.Recorder
+			p := backoff.Policy{AttemptTimeout: 5 * time.Millisecond, Deadline: time.Second, Pause: time.Millisecond, Growth: 2,
+				MaxPause: 4 * time.Millisecond, Jitter: backoff.FullJitter, MaxTries: 5, RetryIf: backoff.On(errBusy), Observer: &rec}
+			n := 0
+			backoff.Do(context.Background(), p, func(ctx context.Context) (int, error) {
+				switch n++; (n + i) % 3 {
+				case 0:
+					return n, nil
+				case 1:
+					<-ctx.Done() // hangs until its attempt timeout
+					return 0, ctx.Err()
+				}
+				return 0, errBusy
+			})
+			if errs[i] = rec.WriteTrace(&traces[i], p); errs[i] == nil {
+				errs[i] = sim.Replay(bytes.NewReader(traces[i].Bytes()))
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("call %d: %v\n%s", i, err, traces[i].Bytes())
+		}
+	}
 }
 
 // What a scenario could not hold before a recorded call could carry it: a
