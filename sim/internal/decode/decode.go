@@ -1,7 +1,8 @@
 // Package decode reads the JSON forms of package sim's scenarios and
 // traces and of package sim/load's loads alike: one value and nothing
-// after it, no unknown field, durations as Go duration strings (a bad one
-// named by its field), and jitters by name.
+// after it, no unknown field and no field given twice, durations as Go
+// duration strings (a bad one named by its field), and jitters by name.
+// What is wrong is said with its line and column.
 package decode
 
 import (
@@ -9,31 +10,72 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/timebound/backoff"
 )
 
 // Strict decodes exactly one JSON value from b into v, refusing unknown
-// fields and anything after the value. Where a duration does not parse
-// (the Duration of a field is a *DurationError), it names the field that
-// badDuration finds in b.
+// fields, a field given twice, and anything after the value. Its error
+// says where in b the problem is (an *Error) when it can: a syntax error,
+// the input ending too soon, an unknown or repeated field (named with its
+// path, such as attempts[1].takes), a value of the wrong type. Where a
+// duration does not parse (the Duration of a field is a *DurationError),
+// it names the field that badDuration finds in b.
 func Strict(b []byte, v any, badDuration func(b []byte) string) error {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return fmt.Errorf("decode: Strict needs a pointer, not %T", v)
+	}
+	if err := walk(b, t.Elem()); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if _, ok := errors.AsType[*DurationError](err); ok {
 			if field := badDuration(b); field != "" {
+				if at := find(b, t.Elem(), field); at >= 0 {
+					line, col := Position(b, at)
+					return &Error{Line: line, Column: col, Err: fmt.Errorf("%s: %w", field, err)}
+				}
 				return fmt.Errorf("%s: %w", field, err)
 			}
 		}
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			// The walk lets no such error through; if one comes, say where.
+			line, col := Position(b, max(te.Offset-1, 0))
+			return &Error{Line: line, Column: col, Err: err}
+		}
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("more after the JSON value, at byte %d", dec.InputOffset())
-	}
 	return nil
+}
+
+// An Error is what is wrong with a JSON document, and where: Line and
+// Column (from 1; a column counts characters, a tab as one) of the
+// character, key or value at fault.
+type Error struct {
+	Line, Column int
+	Err          error
+}
+
+// Error returns "line L, column C: " and the error.
+func (e *Error) Error() string { return fmt.Sprintf("line %d, column %d: %v", e.Line, e.Column, e.Err) }
+
+// Unwrap returns the error without its position.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Position returns the line and column (from 1) of the byte at offset in
+// b; an offset at the end of b is just past its last character.
+func Position(b []byte, offset int64) (line, column int) {
+	offset = min(max(offset, 0), int64(len(b)))
+	before := b[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return line, utf8.RuneCount(before[start:]) + 1
 }
 
 // Duration reads the JSON of a duration: a string that time.ParseDuration

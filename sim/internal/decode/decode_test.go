@@ -21,9 +21,9 @@ func TestStrict(t *testing.T) {
 		in, err string
 	}{
 		{`{"n": 1}`, ""},
-		{`{"n": 1, "x": 2}`, `unknown field "x"`},
-		{`{"n": 1} {}`, "more after the JSON value, at byte"},
-		{`{"n": "one"}`, "cannot unmarshal string"},
+		{`{"n": 1, "x": 2}`, `line 1, column 10: unknown field "x"`},
+		{`{"n": 1} {}`, "line 1, column 10: more after the JSON value"},
+		{`{"n": "one"}`, `line 1, column 7: n is the string "one"; want a whole number`},
 	} {
 		var v doc
 		err := Strict([]byte(tc.in), &v, bad)
@@ -40,7 +40,7 @@ func TestStrict(t *testing.T) {
 		json.Unmarshal(b, &d)
 		return FirstBadDuration([]Field{{"d", d.D}})
 	})
-	if err == nil || !strings.HasPrefix(err.Error(), `d: bad duration "soon"`) {
+	if err == nil || !strings.HasPrefix(err.Error(), `line 1, column 7: d: bad duration "soon"`) {
 		t.Errorf("Strict of a bad duration = %v", err)
 	}
 	if _, ok := errors.AsType[*DurationError](err); !ok {
