@@ -70,6 +70,9 @@ func (r *Recorder) Steps() []Step {
 // or if the call does not fit in a scenario (a duration over MaxDuration,
 // or more steps than MaxSteps).
 func ScenarioOf(p backoff.Policy, steps []Step) (Scenario, error) {
+	if len(steps) > MaxSteps {
+		return Scenario{}, fmt.Errorf("sim: the call took %d steps; the simulator follows a call for at most %d (sim.MaxSteps), so no scenario replays it", len(steps), MaxSteps)
+	}
 	sc := Scenario{
 		AttemptTimeout: Duration(p.AttemptTimeout), Deadline: Duration(p.Deadline),
 		Pause: Duration(p.Pause), Growth: p.Growth, MaxPause: Duration(p.MaxPause),
