@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/sim/internal/decode"
@@ -166,19 +169,22 @@ func (t *Trace) Write(w io.Writer) error {
 }
 
 // ReadTrace reads a trace, refusing a header of another format or
-// version, unknown fields, and a scenario Validate refuses.
+// version, unknown fields, and a scenario Validate refuses. Its errors
+// name the line, and the column where they can. A line may be of any
+// length: the header holds the whole scenario, and ReadTrace reads every
+// trace WriteTrace and Trace.Write write.
 func ReadTrace(r io.Reader) (*Trace, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("sim: trace: %w", err)
+	br := bufio.NewReader(r)
+	line, err := readLine(br)
+	if err != nil && (err != io.EOF || len(line) == 0) {
+		if err == io.EOF {
+			return nil, errors.New("sim: trace: empty: want a header line first")
 		}
-		return nil, errors.New("sim: trace: empty: want a header line first")
+		return nil, fmt.Errorf("sim: trace: %w", err)
 	}
 	var h header
-	if err := strictUnmarshal(sc.Bytes(), &h); err != nil {
-		return nil, fmt.Errorf("sim: trace: line 1 (the header): %w", err)
+	if err := strictUnmarshal(line, &h); err != nil {
+		return nil, traceError(1, " (the header)", err)
 	}
 	if h.Format != Format || h.Version != Version {
 		return nil, fmt.Errorf("sim: trace: line 1: format %q version %d; want %q version %d", h.Format, h.Version, Format, Version)
@@ -188,20 +194,38 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 		return nil, fmt.Errorf("sim: trace: line 1: %w", err)
 	}
 	t := &Trace{Scenario: h.Scenario, Recorded: h.Recorded}
-	for n := 2; sc.Scan(); n++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+	for n := 2; err == nil; n++ {
+		line, err = readLine(br)
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("sim: trace: line %d: %w", n, err)
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var l Line
-		if err := strictUnmarshal(sc.Bytes(), &l); err != nil {
-			return nil, fmt.Errorf("sim: trace: line %d: %w", n, err)
+		if err := strictUnmarshal(line, &l); err != nil {
+			return nil, traceError(n, "", err)
 		}
 		t.Lines = append(t.Lines, l)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("sim: trace: %w", err)
-	}
 	return t, nil
+}
+
+// readLine returns the next line of r without its end ("\n" or "\r\n"),
+// and io.EOF with the last line.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadBytes('\n')
+	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+	return line, err
+}
+
+// traceError is err, of line n of a trace (what, if set, says what the
+// line is), with its column if it has one.
+func traceError(n int, what string, err error) error {
+	if de, ok := errors.AsType[*decode.Error](err); ok {
+		return fmt.Errorf("sim: trace: line %d%s, column %d: %w", n, what, de.Column, de.Err)
+	}
+	return fmt.Errorf("sim: trace: line %d%s: %w", n, what, err)
 }
 
 func strictUnmarshal(b []byte, v any) error { return decode.Strict(b, v, badDuration) }
@@ -213,18 +237,118 @@ type Divergence struct {
 	Index    int
 	Recorded *Line
 	Replayed *Line
+	// Fields names the fields of the line that differ, as a trace spells
+	// them ("at", "until"), in the order of a line; none when a line is
+	// missing.
+	Fields []string
+	// Omitted names the fields of the lines that were not compared, and
+	// that Error does not show, because a replay cannot reproduce them:
+	// for a recorded trace, the texts of the operation's errors and of the
+	// caller's cause, where the lines have them (see Replay).
+	Omitted []string
 }
 
-// Error shows the step where the traces part, as recorded and as replayed.
+// Error says at which step the traces part and in which fields, with the
+// two values of each, then shows the step as recorded and as replayed
+// (without the Omitted fields):
+//
+//	sim: replay diverges at step 1 (line 3): until differs
+//	  until:    recorded "140ms", replayed "150ms"
+//	  recorded: {"at":"100ms","event":"ended",...,"until":"140ms"}
+//	  replayed: {"at":"100ms","event":"ended",...,"until":"150ms"}
 func (d *Divergence) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sim: replay diverges at step %d (line %d)", d.Index, d.Index+2)
+	switch {
+	case d.Recorded == nil && d.Replayed != nil:
+		b.WriteString(": the recorded trace ends before it; the replay goes on")
+	case d.Recorded != nil && d.Replayed == nil:
+		b.WriteString(": the replay ends before it; the recorded trace goes on")
+	case len(d.Fields) == 1:
+		fmt.Fprintf(&b, ": %s differs", d.Fields[0])
+	case len(d.Fields) > 1:
+		fmt.Fprintf(&b, ": %s and %s differ", strings.Join(d.Fields[:len(d.Fields)-1], ", "), d.Fields[len(d.Fields)-1])
+	}
+	if d.Recorded != nil && d.Replayed != nil {
+		rec, rep := lineFields(*d.Recorded), lineFields(*d.Replayed)
+		width := max(len("recorded"), maxLen(d.Fields))
+		for _, f := range d.Fields {
+			fmt.Fprintf(&b, "\n  %-*s recorded %s, replayed %s", width+1, f+":", fieldValue(rec, f), fieldValue(rep, f))
+		}
+	}
 	show := func(l *Line) string {
 		if l == nil {
 			return "(no line)"
 		}
-		b, _ := json.Marshal(l)
-		return string(b)
+		return string(omit(*l, d.Omitted))
 	}
-	return fmt.Sprintf("sim: replay diverges at step %d (line %d)\n  recorded: %s\n  replayed: %s", d.Index, d.Index+2, show(d.Recorded), show(d.Replayed))
+	fmt.Fprintf(&b, "\n  recorded: %s\n  replayed: %s", show(d.Recorded), show(d.Replayed))
+	if len(d.Omitted) > 0 {
+		fmt.Fprintf(&b, "\n  not compared: %s (a recorded call's own texts, which a replay cannot reproduce)",
+			strings.Join(d.Omitted, ", "))
+	}
+	return b.String()
+}
+
+func maxLen(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n = max(n, len(s))
+	}
+	return n
+}
+
+// fieldValue returns the JSON of a line's field, or "(none)".
+func fieldValue(fields map[string]json.RawMessage, name string) string {
+	if v, ok := fields[name]; ok {
+		return string(v)
+	}
+	return "(none)"
+}
+
+// lineNames are the names of a Line's fields in JSON, in order.
+var lineNames = func() []string {
+	t := reflect.TypeFor[Line]()
+	var names []string
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}()
+
+// lineFields returns the JSON of each field a line sets, by name.
+func lineFields(l Line) map[string]json.RawMessage {
+	b, _ := json.Marshal(l)
+	var m map[string]json.RawMessage
+	json.Unmarshal(b, &m)
+	return m
+}
+
+// diffFields returns the names of the fields in which a and b differ, in
+// the order of a line.
+func diffFields(a, b Line) []string {
+	fa, fb := lineFields(a), lineFields(b)
+	var diff []string
+	for _, name := range lineNames {
+		if !bytes.Equal(fa[name], fb[name]) {
+			diff = append(diff, name)
+		}
+	}
+	return diff
+}
+
+// omit returns the JSON of l without the named fields.
+func omit(l Line, names []string) []byte {
+	v := reflect.ValueOf(&l).Elem()
+	for i := range v.NumField() {
+		if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); slices.Contains(names, name) {
+			v.Field(i).SetZero()
+		}
+	}
+	b, _ := json.Marshal(l)
+	return b
 }
 
 // Replay re-simulates the trace's scenario and compares the steps line by
@@ -253,7 +377,8 @@ func Compare(recorded []Line, steps []Step) error {
 	return compare(recorded, steps, func(l Line) Line { return l })
 }
 
-// compare is Compare of the lines as view shows them.
+// compare is Compare of the lines as view shows them. Its Divergence
+// names the fields view leaves out of either line as Omitted.
 func compare(recorded []Line, steps []Step, view func(Line) Line) error {
 	for i := range max(len(recorded), len(steps)) {
 		var rec, rep *Line
@@ -265,7 +390,21 @@ func compare(recorded []Line, steps []Step, view func(Line) Line) error {
 			rep = &l
 		}
 		if rec == nil || rep == nil || !sameLine(view(*rec), view(*rep)) {
-			return &Divergence{Index: i, Recorded: rec, Replayed: rep}
+			d := &Divergence{Index: i, Recorded: rec, Replayed: rep}
+			for _, l := range []*Line{rec, rep} {
+				if l != nil {
+					for _, name := range diffFields(*l, view(*l)) {
+						if !slices.Contains(d.Omitted, name) {
+							d.Omitted = append(d.Omitted, name)
+						}
+					}
+				}
+			}
+			slices.SortFunc(d.Omitted, func(a, b string) int { return slices.Index(lineNames, a) - slices.Index(lineNames, b) })
+			if rec != nil && rep != nil {
+				d.Fields = diffFields(view(*rec), view(*rep))
+			}
+			return d
 		}
 	}
 	return nil
