@@ -44,7 +44,8 @@ type Result struct {
 	// Runaway is set when the call was stopped after MaxSteps steps
 	// without finishing: nothing bounds the retries, as when every
 	// attempt hangs until its timeout and there is no MaxTries, Deadline
-	// or cancel. (Retries at one instant without end are refused by
+	// or cancel, or a long enough script (about MaxSteps/2 attempts) runs
+	// into the limit. (Retries at one instant without end are refused by
 	// Validate.)
 	Runaway bool
 	// Ties are the instants at which two things the call waited for fell
@@ -54,7 +55,11 @@ type Result struct {
 	Ties []time.Duration
 }
 
-// MaxSteps is the most steps Run takes before it reports a runaway.
+// MaxSteps is the most steps Run takes before it reports a runaway: the
+// steps are the call's start and the end of each attempt and of each
+// pause, so a call of n attempts takes about 2n. A recorded call of more steps has no
+// scenario that replays it: ScenarioOf (and so Recorder.WriteTrace)
+// refuses it, saying so.
 const MaxSteps = 10_000
 
 // Run simulates the call sc describes, after checking it with Validate.
@@ -68,8 +73,12 @@ func Run(sc Scenario) (*Result, error) {
 		return nil, err
 	}
 	// Room for the steps of the scripted attempts (an attempt and a pause
-	// each), so that a long script does not grow Steps over and over.
-	steps := min(2*max(len(sc.Attempts), sc.MaxTries)+2, MaxSteps)
+	// each), so that a long script does not grow Steps over and over; at
+	// most MaxSteps, and worked out so that no MaxTries overflows it.
+	steps := MaxSteps
+	if n := max(len(sc.Attempts), sc.MaxTries); n < MaxSteps/2 {
+		steps = 2*n + 2
+	}
 	s := simulation{sc: sc, x: x, res: &Result{Steps: make([]Step, 0, steps)}, rand: p.Rand}
 	s.end, s.endCause = sc.callerEnd()
 	s.run()

@@ -186,10 +186,43 @@ func after(d Duration) string {
 	return "after " + d.String()
 }
 
+// runawayWords says where the simulation of a runaway stopped, and what
+// made it run so long: attempts without end at one instant (each failing
+// at once, with no pause), or a call longer than MaxSteps steps.
+func runawayWords(res *Result) string {
+	n := len(res.Steps)
+	attempts := 0
+	for _, s := range res.Steps {
+		if s.Action.Kind == backoff.ActionStart {
+			attempts = s.Action.Attempt
+		}
+	}
+	s := fmt.Sprintf("none: a runaway, stopped after %d steps (sim.MaxSteps, the simulator's limit) without finishing", n)
+	if n == 0 {
+		return s
+	}
+	// The steps at the last instant, and the attempts they started.
+	last := res.Steps[n-1].Event.At
+	still := 0
+	for i := n - 1; i >= 0 && res.Steps[i].Event.At == last; i-- {
+		if res.Steps[i].Action.Kind == backoff.ActionStart {
+			still++
+		}
+	}
+	if still >= 2 {
+		which := fmt.Sprintf("the last %d of them all", still)
+		if still == attempts {
+			which = "all"
+		}
+		return s + fmt.Sprintf(": %d attempts, %s at %v, each failing at once with no pause "+
+			"before the next, which makes attempts without end (set a pause or max_tries)", attempts, which, last)
+	}
+	return s + fmt.Sprintf(": %d attempts in %v, and the call goes on longer than the simulator follows one", attempts, last)
+}
+
 func resultWords(res *Result) string {
 	if res.Runaway {
-		return fmt.Sprintf("none: a runaway, stopped after %d steps (sim.MaxSteps) without finishing; "+
-			"nothing bounds the retries (no max_tries, deadline or cancel_at), so attempts go on without end", len(res.Steps))
+		return runawayWords(res)
 	}
 	var elapsed time.Duration
 	if n := len(res.Steps); n > 0 {
