@@ -9,13 +9,20 @@
 //	backoffsim                      simulate the built-in example
 //	backoffsim run FILE.json [-trace OUT.jsonl] [-svg OUT.svg]
 //	backoffsim check FILE.json      check every rule on the simulated call
-//	backoffsim replay TRACE.jsonl   re-simulate a trace, report any difference
+//	backoffsim replay TRACE.jsonl [-timeline] [-svg OUT.svg]
+//	                                re-simulate a trace, report any difference
 //	backoffsim default              print the built-in scenario, to edit
 //	backoffsim load [NAME|FILE.json] [-svg OUT.svg] [-json]
 //	                                simulate a load: an example or a file
 //
-// Exit status: 0 all went well; 1 the replay differs or a rule is broken;
-// 2 a bad command line, or a file that cannot be read or written.
+// It tells a scenario, a trace and a load apart, and says which command
+// reads a file given to another. What is wrong with a file is said with
+// its line and column.
+//
+// Exit status: 0 all went well; 1 the replay differs, a rule is broken, or
+// the call ran away (it had not finished after sim.MaxSteps steps); 2 a
+// bad command line, or a file that cannot be read or written; 3 a bug in
+// backoffsim (it says so, with where it happened), never a bad file.
 package main
 
 import (
@@ -26,6 +33,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/timebound/backoff/sim"
@@ -45,9 +54,13 @@ Usage:
   backoffsim run FILE.json [-trace OUT.jsonl] [-svg OUT.svg]
                                  simulate a scenario and show its
                                  timeline; write its trace, its picture
-  backoffsim check FILE.json     simulate a scenario, check every rule
-  backoffsim replay TRACE.jsonl  re-simulate a trace; show the first step
-                                 that differs, if one does
+  backoffsim check FILE.json     simulate a scenario, check every rule,
+                                 and that the call ends
+  backoffsim replay TRACE.jsonl [-timeline] [-svg OUT.svg]
+                                 re-simulate a trace; show the first step
+                                 that differs, if one does, field by
+                                 field; show the call's timeline, write
+                                 its picture
   backoffsim default             print the built-in scenario, to edit
   backoffsim load [NAME|FILE.json] [-svg OUT.svg] [-json]
                                  simulate a load: many calls against a
@@ -60,8 +73,11 @@ Usage:
                                  instead, to edit
   backoffsim help                show this
 
-FILE "-" is standard input. Exit status: 0 all went well; 1 the replay
-differs or a rule is broken; 2 a bad command line or file.
+FILE "-" is standard input. backoffsim tells a scenario, a trace and a
+load apart, and says which command reads the one you gave. It refuses an
+unknown field, and a field given twice, saying where (line, column).
+Exit status: 0 all went well; 1 the replay differs, a rule is broken or
+the call ran away; 2 a bad command line or file; 3 a bug in backoffsim.
 
 A scenario is JSON; durations are strings such as "150ms":
   {"attempt_timeout": "250ms", "deadline": "1s", "pause": "100ms",
@@ -77,9 +93,16 @@ context is done ends then, whatever its on_cancel says. "caller_deadline":
 "1.5s" gives the caller's context a deadline, which the call knows from
 the start (cancel_at cancels it instead, with no warning).
 Attempts past the list repeat its last entry. Leave a limit out for none.
+Each duration is at most 24h (sim.MaxDuration). A call is simulated for
+at most 10000 steps (sim.MaxSteps), about 5000 attempts: one that has not
+finished by then is a runaway, and check exits 1 for it.
 Pauses can grow and spread: "growth": 2, "max_pause": "1s", "jitter":
 none, full, equal or decorrelated, drawn from "seed"; an attempt's
 "retry_after": "300ms" makes its error carry that delay hint.
+
+A trace is JSON Lines: a header with the scenario, then one line a step.
+Of a trace recorded from backoff.Do (sim.Recorder), replay compares all
+but the operation's own error texts, which no simulation reproduces.
 
 A load is JSON too: calls, every (between arrivals), takes (each
 attempt), down (from, to: the dependency fails every attempt then),
@@ -92,13 +115,26 @@ decorrelated). 'backoffsim load -json' prints an example.
 // check is the oracle the check command applies (a test replaces it).
 var check = sim.Check
 
+// exitBug is the exit status of a panic: a bug in backoffsim, never a
+// bad command line or file (2, the status Go gives a panic, is theirs).
+const exitBug = 3
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run runs the command line args (without the program's name) and returns
-// the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// the exit status. A panic is a bug: run says so, with the stack, and
+// returns exitBug.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "backoffsim: internal error: %v\n\n"+
+				"This is a bug in backoffsim, not a fault of the command line or the file.\n"+
+				"Please report it with the command, the file, and this:\n\n%s", r, debug.Stack())
+			status = exitBug
+		}
+	}()
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		return c.runDefault()
@@ -184,11 +220,23 @@ func (c *cli) read(name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
+// wrongKind reports, and returns true, if b (the content of the file
+// name) is of another kind than cmd reads, saying which command reads it.
+func (c *cli) wrongKind(cmd, name string, b []byte, want kind) (int, bool) {
+	if k := kindOf(b); k != unknownKind && k != want {
+		return c.fail(cmd, "%s: this is %v, not %v; %s", displayName(name), k, want, k.use(name)), true
+	}
+	return 0, false
+}
+
 // scenario reads and simulates the scenario in the file name.
 func (c *cli) scenario(cmd, name string) (sim.Scenario, *sim.Result, int, bool) {
 	b, err := c.read(name)
 	if err != nil {
 		return sim.Scenario{}, nil, c.fail(cmd, "%v", err), false
+	}
+	if status, wrong := c.wrongKind(cmd, name, b, scenarioKind); wrong {
+		return sim.Scenario{}, nil, status, false
 	}
 	sc, err := sim.ParseScenario(b)
 	if err != nil {
@@ -245,26 +293,30 @@ func (c *cli) run(args []string) int {
 	if err := sim.Timeline(c.stdout, sc, res); err != nil {
 		return c.fail("run", "%v", err)
 	}
-	for _, out := range []struct {
-		path, what string
-		write      func(io.Writer) error
-	}{
-		{*tracePath, "trace", func(w io.Writer) error { return sim.WriteTrace(w, sc, res.Steps) }},
-		{*svgPath, "picture", func(w io.Writer) error { return sim.SVG(w, sc, res) }},
-	} {
-		if out.path == "" {
-			continue
-		}
-		var b bytes.Buffer
-		if err := out.write(&b); err != nil {
-			return c.fail("run", "%s: %v", out.what, err)
-		}
-		if err := os.WriteFile(out.path, b.Bytes(), 0o644); err != nil {
-			return c.fail("run", "cannot write the %s: %v", out.what, err)
-		}
-		fmt.Fprintf(c.stdout, "wrote the %s to %s\n", out.what, out.path)
+	if status, ok := c.write("run", *tracePath, "trace", func(w io.Writer) error { return sim.WriteTrace(w, sc, res.Steps) }); !ok {
+		return status
+	}
+	if status, ok := c.write("run", *svgPath, "picture", func(w io.Writer) error { return sim.SVG(w, sc, res) }); !ok {
+		return status
 	}
 	return 0
+}
+
+// write writes what (a trace, a picture) to the file path, if one is
+// given, with write, and says so.
+func (c *cli) write(cmd, path, what string, write func(io.Writer) error) (int, bool) {
+	if path == "" {
+		return 0, true
+	}
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return c.fail(cmd, "%s: %v", what, err), false
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return c.fail(cmd, "cannot write the %s: %v", what, err), false
+	}
+	fmt.Fprintf(c.stdout, "wrote the %s to %s\n", what, path)
+	return 0, true
 }
 
 func (c *cli) check(args []string) int {
@@ -278,19 +330,28 @@ func (c *cli) check(args []string) int {
 		return status
 	}
 	err := check(sc, res)
-	if err == nil {
+	if err == nil && !res.Runaway {
 		fmt.Fprintf(c.stdout, "all rules hold: %s, %d steps\n", displayName(pos[0]), len(res.Steps))
 		return 0
 	}
-	var all []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		all = j.Unwrap()
-	} else {
-		all = []error{err}
+	if res.Runaway {
+		// Every rule can hold on the steps of a call that never ends.
+		fmt.Fprintf(c.stdout, "%s: the call ran away: it had not finished after %d steps (sim.MaxSteps), where the simulator stops it\n",
+			displayName(pos[0]), len(res.Steps))
 	}
-	fmt.Fprintf(c.stdout, "%s: %d rule violations\n", displayName(pos[0]), len(all))
-	for _, v := range all {
-		fmt.Fprintf(c.stdout, "  %s\n", v)
+	if err == nil {
+		fmt.Fprintf(c.stdout, "the rules hold on its %d steps\n", len(res.Steps))
+	} else {
+		var all []error
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			all = j.Unwrap()
+		} else {
+			all = []error{err}
+		}
+		fmt.Fprintf(c.stdout, "%s: %d rule violations\n", displayName(pos[0]), len(all))
+		for _, v := range all {
+			fmt.Fprintf(c.stdout, "  %s\n", v)
+		}
 	}
 	fmt.Fprintln(c.stdout, "\nThe simulated call, step by step:")
 	if err := sim.Timeline(c.stdout, sc, res); err != nil {
@@ -301,29 +362,55 @@ func (c *cli) check(args []string) int {
 
 func (c *cli) replay(args []string) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	timeline := fs.Bool("timeline", false, "print the timeline of the re-simulated call")
+	svgPath := fs.String("svg", "", "write the picture (SVG) of the re-simulated call to this file")
 	pos, status, ok := c.parse("replay", fs, args, 1, "a trace file (TRACE.jsonl, or - for standard input)")
 	if !ok {
 		return status
 	}
+	name := displayName(pos[0])
 	b, err := c.read(pos[0])
 	if err != nil {
 		return c.fail("replay", "%v", err)
 	}
+	if status, wrong := c.wrongKind("replay", pos[0], b, traceKind); wrong {
+		return status
+	}
 	t, err := sim.ReadTrace(bytes.NewReader(b))
 	if err != nil {
-		return c.fail("replay", "%s: %v", displayName(pos[0]), indentLines(err.Error()))
+		return c.fail("replay", "%s: %v", name, indentLines(err.Error()))
+	}
+	res, err := sim.Run(t.Scenario)
+	if err != nil {
+		return c.fail("replay", "%s: %v", name, err)
 	}
 	err = sim.Replay(bytes.NewReader(b))
 	var d *sim.Divergence
 	switch {
 	case errors.As(err, &d):
-		fmt.Fprintf(c.stdout, "%s: the re-simulation differs\n%v\n", displayName(pos[0]), d)
-		return 1
+		fmt.Fprintf(c.stdout, "%s: the re-simulation differs\n%v\n", name, d)
+		status = 1
 	case err != nil:
-		return c.fail("replay", "%s: %v", displayName(pos[0]), err)
+		return c.fail("replay", "%s: %v", name, err)
+	default:
+		fmt.Fprintf(c.stdout, "identical: %s, %d steps re-simulated\n", name, len(t.Lines))
 	}
-	fmt.Fprintf(c.stdout, "identical: %s, %d steps re-simulated\n", displayName(pos[0]), len(t.Lines))
-	return 0
+	if res.Runaway {
+		fmt.Fprintf(c.stdout, "the call ran away: the simulator stopped it after %d steps (sim.MaxSteps)\n", len(res.Steps))
+	}
+	if *timeline {
+		fmt.Fprintln(c.stdout, "\nThe re-simulated call, step by step:")
+		if t.Recorded {
+			fmt.Fprintln(c.stdout, "(a recorded call: its errors read as the simulator's, not as the operation's)")
+		}
+		if err := sim.Timeline(c.stdout, t.Scenario, res); err != nil {
+			return c.fail("replay", "%v", err)
+		}
+	}
+	if status, ok := c.write("replay", *svgPath, "picture", func(w io.Writer) error { return sim.SVG(w, t.Scenario, res) }); !ok {
+		return status
+	}
+	return status
 }
 
 func (c *cli) printDefault(args []string) int {
@@ -338,6 +425,17 @@ func (c *cli) printDefault(args []string) int {
 // defaultLoad is the example load simulates with no argument: a storm,
 // and the budget stopping it.
 const defaultLoad = "retry-budget"
+
+// isFile says whether load's argument name is a file rather than an
+// example's name: standard input, a name with a dot or a slash (an
+// example's has neither), or a file that exists.
+func isFile(name string) bool {
+	if slices.Contains(load.Examples(), name) {
+		return false
+	}
+	_, err := os.Stat(name)
+	return name == "-" || strings.ContainsAny(name, `./\`) || err == nil
+}
 
 func (c *cli) load(args []string) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
@@ -354,13 +452,16 @@ func (c *cli) load(args []string) int {
 	}
 	var b []byte
 	var err error
-	if name == "-" || strings.HasSuffix(name, ".json") || strings.ContainsAny(name, `/\`) {
+	if isFile(name) {
 		b, err = c.read(name)
 	} else {
 		b, err = load.Example(name)
 	}
 	if err != nil {
 		return c.fail("load", "%v", err)
+	}
+	if status, wrong := c.wrongKind("load", name, b, loadKind); wrong {
+		return status
 	}
 	sc, err := load.Parse(b)
 	if err != nil {
@@ -377,15 +478,6 @@ func (c *cli) load(args []string) int {
 	if err := load.Table(c.stdout, r); err != nil {
 		return c.fail("load", "%v", err)
 	}
-	if *svgPath != "" {
-		var out bytes.Buffer
-		if err := load.SVG(&out, r); err != nil {
-			return c.fail("load", "picture: %v", err)
-		}
-		if err := os.WriteFile(*svgPath, out.Bytes(), 0o644); err != nil {
-			return c.fail("load", "cannot write the picture: %v", err)
-		}
-		fmt.Fprintf(c.stdout, "wrote the picture to %s\n", *svgPath)
-	}
-	return 0
+	status, _ = c.write("load", *svgPath, "picture", func(w io.Writer) error { return load.SVG(w, r) })
+	return status
 }

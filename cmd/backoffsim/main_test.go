@@ -5,10 +5,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/sim"
@@ -296,6 +298,15 @@ func TestHelp(t *testing.T) {
 		r.want(t, 0, []string{"Usage:", "backoffsim run FILE.json", "backoffsim replay TRACE.jsonl", "backoffsim check FILE.json",
 			"backoffsim load [NAME|FILE.json]"}, nil)
 	}
+	// The limits, by their values.
+	for _, limit := range []string{fmt.Sprintf("%d steps (sim.MaxSteps)", sim.MaxSteps), "24h (sim.MaxDuration)"} {
+		if !strings.Contains(usage, limit) {
+			t.Errorf("the usage does not name the limit %q", limit)
+		}
+	}
+	if sim.MaxDuration != 24*time.Hour {
+		t.Errorf("sim.MaxDuration is %v; the usage says 24h", sim.MaxDuration)
+	}
 	for _, l := range strings.Split(usage, "\n") {
 		if len(l) > 79 {
 			t.Errorf("usage line of %d columns: %q", len(l), l)
@@ -439,4 +450,117 @@ func (r result) wantGolden(t *testing.T, name string) {
 			t.Errorf("line of %d columns: %q", len(l), l)
 		}
 	}
+}
+
+// TestBadInput_where: a file that is not good JSON is refused with the
+// line and column of the fault, for a scenario, a trace and a load alike;
+// exact messages.
+func TestBadInput_where(t *testing.T) {
+	header := `{"format":"backoff-trace","version":1,"scenario":{"attempts":[{"outcome":"ok"}]}}`
+	for _, tc := range []struct {
+		name, file, content string
+		args                []string
+		want                string
+	}{
+		{"a scenario cut short", "s.json", "{\"pause\": \"1ms\",\n \"attempts\": [{\"outcome\": \"retryable\"", []string{"run"},
+			"sim: scenario: line 2, column 38: unexpected end of input: the object of attempts[0] (from line 2, column 15) is not closed"},
+		{"a scenario with a field twice", "s.json", `{"pause": "1ms", "pause": "2ms", "attempts": [{"outcome": "ok"}]}`, []string{"check"},
+			`sim: scenario: line 1, column 18: duplicate field "pause" (first at line 1, column 2); give each field once`},
+		{"a trace cut short", "t.jsonl", header + "\n" + `{"at":"0s","event":"began"`, []string{"replay"},
+			"sim: trace: line 2, column 27: unexpected end of input: the object (from line 1, column 1) is not closed"},
+		{"a trace with a field twice", "t.jsonl", header + "\n" + `{"at":"0s","event":"began","event":"began","action":"start"}`, []string{"replay"},
+			`sim: trace: line 2, column 28: duplicate field "event" (first at line 1, column 12); give each field once`},
+		{"a load cut short", "l.json", "{\"calls\": 3,\n \"down\": {\"from\": \"1s\"", []string{"load"},
+			"load: line 2, column 23: unexpected end of input: the object of down (from line 2, column 10) is not closed"},
+		{"a load with a field twice", "l.json", `{"calls": 3, "bucket": "1s", "calls": 4}`, []string{"load"},
+			`load: line 1, column 30: duplicate field "calls" (first at line 1, column 2); give each field once`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, tc.file, tc.content)
+			r := runCLI(t, "", append(tc.args, path)...)
+			r.want(t, 2, nil, nil)
+			if want := "backoffsim " + tc.args[0] + ": " + path + ": " + tc.want + "\n"; r.stderr != want {
+				t.Errorf("stderr\n%s\nwant\n%s", r.stderr, want)
+			}
+		})
+	}
+}
+
+// TestCrash: a panic is a bug, never a bad file: it exits 3 (not 2, the
+// status of a bad file and of an unrecovered panic) and says so.
+func TestCrash(t *testing.T) {
+	path := writeFile(t, "small.json", scenarioJSON)
+	check = func(sim.Scenario, *sim.Result) error { panic("the oracle fell over") }
+	t.Cleanup(func() { check = sim.Check })
+	r := runCLI(t, "", "check", path)
+	r.want(t, exitBug, nil, []string{
+		"backoffsim: internal error: the oracle fell over\n\n" +
+			"This is a bug in backoffsim, not a fault of the command line or the file.\n" +
+			"Please report it with the command, the file, and this:\n\ngoroutine ",
+		"backoffsim.(*cli).check(",
+	})
+}
+
+// TestHugeMaxTries: a max_tries near the largest int once made every
+// command that simulates panic (exit 2, as a bad file); it is a runaway.
+func TestHugeMaxTries(t *testing.T) {
+	path := writeFile(t, "huge.json", `{"max_tries": 4611686018427387904, "attempts": [{"outcome": "retryable"}]}`)
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "huge.jsonl")
+	runCLI(t, "", "run", path, "-trace", trace).want(t, 0, []string{"none: a runaway, stopped after 10000 steps"}, nil)
+	runCLI(t, "", "check", path).want(t, 1, []string{"the call ran away"}, nil)
+	runCLI(t, "", "replay", trace).want(t, 0, []string{"identical: " + trace + ", 10000 steps re-simulated\n" +
+		"the call ran away: the simulator stopped it after 10000 steps (sim.MaxSteps)\n"}, nil)
+}
+
+// TestCheck_runaway: a call that never ends breaks no rule step by step,
+// but check says it ran away, and exits 1.
+func TestCheck_runaway(t *testing.T) {
+	r := runCLI(t, `{"attempts": [{"outcome": "retryable"}]}`, "check", "-")
+	r.want(t, 1, []string{
+		"standard input: the call ran away: it had not finished after 10000 steps (sim.MaxSteps), where the simulator stops it\n" +
+			"the rules hold on its 10000 steps\n\nThe simulated call, step by step:\n",
+		"result    none: a runaway, stopped after 10000 steps (sim.MaxSteps, the simulator's limit) without\n" +
+			"            finishing: 10000 attempts, all at 0s, each failing at once with no pause before the\n" +
+			"            next, which makes attempts without end (set a pause or max_tries)\n",
+	}, nil)
+	if strings.Contains(r.stdout, "all rules hold") {
+		t.Errorf("check of a runaway says all rules hold:\n%s", r.stdout)
+	}
+}
+
+// TestReplay_timelineAndSVG: replay shows the timeline of the call it
+// re-simulates, as run does, and writes its picture; a divergence names
+// the fields that differ.
+func TestReplay_timelineAndSVG(t *testing.T) {
+	path := writeFile(t, "small.json", scenarioJSON)
+	dir := t.TempDir()
+	trace, svg := filepath.Join(dir, "small.jsonl"), filepath.Join(dir, "small.svg")
+	runCLI(t, "", "run", path, "-trace", trace).want(t, 0, nil, nil)
+	timeline := []string{
+		"\nThe re-simulated call, step by step:\nscenario  small\n",
+		"  180ms  attempt 2 failed: sim: retryable error; pause until 230ms\n",
+		"result    success: the value 3 (from attempt 3) after 250ms\n",
+	}
+	r := runCLI(t, "", "replay", trace, "-timeline", "-svg", svg)
+	r.want(t, 0, append(timeline, "identical: "+trace+", 6 steps re-simulated\n", "wrote the picture to "+svg+"\n"), nil)
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wellFormedSVG(t, b)
+	if plain := runCLI(t, "", "replay", trace); strings.Contains(plain.stdout, "step by step") {
+		t.Errorf("replay without -timeline prints the timeline:\n%s", plain.stdout)
+	}
+
+	// A doctored trace: the divergence, then the timeline of the replay.
+	content, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doctored := writeFile(t, "doctored.jsonl", strings.Replace(string(content), `"until":"150ms"`, `"until":"140ms"`, 1))
+	r = runCLI(t, "", "replay", "-timeline", doctored)
+	r.want(t, 1, append(timeline, doctored+": the re-simulation differs\n"+
+		"sim: replay diverges at step 1 (line 3): until differs\n"+
+		`  until:    recorded "140ms", replayed "150ms"`+"\n"), nil)
 }
