@@ -40,19 +40,25 @@ func TestTimeline_runaway(t *testing.T) {
 		long.Attempts[i] = sim.Attempt{Outcome: sim.Retryable}
 	}
 	long.Attempts[len(long.Attempts)-1].Outcome = sim.OK
+	const hour = sim.Duration(time.Hour)
 	for _, tc := range []struct {
 		name string
 		sc   sim.Scenario
 		want string
 	}{
-		{"at one instant", sim.Scenario{Attempts: []sim.Attempt{{Outcome: sim.Retryable}}},
+		{"at one instant", sim.Scenario{Deadline: hour, Attempts: []sim.Attempt{{Outcome: sim.Retryable}}},
 			"result    none: a runaway, stopped after 10000 steps (sim.MaxSteps, the simulator's limit) without\n" +
 				"            finishing: 10000 attempts, all at 0s, each failing at once with no pause before the\n" +
 				"            next, which makes attempts without end (set a pause or max_tries)\n"},
-		{"at one instant, from 2s on", sim.Scenario{Attempts: []sim.Attempt{{Takes: sim.Duration(2 * time.Second), Outcome: sim.Retryable}, {Outcome: sim.Retryable}}},
+		{"at one instant, from 2s on", sim.Scenario{Deadline: hour, Attempts: []sim.Attempt{{Takes: sim.Duration(2 * time.Second), Outcome: sim.Retryable}, {Outcome: sim.Retryable}}},
 			"result    none: a runaway, stopped after 10000 steps (sim.MaxSteps, the simulator's limit) without\n" +
 				"            finishing: 10000 attempts, the last 9999 of them all at 2s, each failing at once with no\n" +
 				"            pause before the next, which makes attempts without end (set a pause or max_tries)\n"},
+		{"unbounded", sim.Scenario{AttemptTimeout: sim.Duration(time.Second), Attempts: []sim.Attempt{{Outcome: sim.Hang}}},
+			"result    none: a runaway, stopped after 10000 steps (sim.MaxSteps, the simulator's limit) without\n" +
+				"            finishing: 10000 attempts in 2h46m39s, and nothing bounds the retries (no max_tries,\n" +
+				"            deadline, cancel_at or caller_deadline, and the script's last attempt, which repeats,\n" +
+				"            hangs), so attempts go on without end\n"},
 		{"20000 attempts 1ms apart", long,
 			"result    none: a runaway, stopped after 10000 steps (sim.MaxSteps, the simulator's limit) without\n" +
 				"            finishing: 5000 attempts in 4.999s, and the call goes on longer than the simulator\n" +

@@ -286,7 +286,7 @@ func SVG(w io.Writer, sc Scenario, res *Result) error {
 		lx += wdt
 	}
 	resultY := ly + 32
-	result := strings.Split(strings.TrimRight(wrap("", "result: "+resultWords(res)), "\n"), "\n")
+	result := strings.Split(strings.TrimRight(wrap("", "result: "+resultWords(sc, res)), "\n"), "\n")
 	height := int(resultY) + 18*len(result) + 4
 
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s">`+"\n",

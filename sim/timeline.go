@@ -74,7 +74,7 @@ func Timeline(w io.Writer, sc Scenario, res *Result) error {
 		b.WriteString(wrap(fmt.Sprintf("  %*s  ", width, s.Event.At), line))
 	}
 	b.WriteByte('\n')
-	b.WriteString(wrap("result    ", resultWords(res)))
+	b.WriteString(wrap("result    ", resultWords(sc, res)))
 	if res.Err != nil {
 		b.WriteString(wrap("          ", "the error reads "+strconv.Quote(res.Err.Error())))
 	}
@@ -186,10 +186,11 @@ func after(d Duration) string {
 	return "after " + d.String()
 }
 
-// runawayWords says where the simulation of a runaway stopped, and what
-// made it run so long: attempts without end at one instant (each failing
-// at once, with no pause), or a call longer than MaxSteps steps.
-func runawayWords(res *Result) string {
+// runawayWords says where the simulation of a runaway of sc stopped, and
+// what made it run so long: attempts without end at one instant (each
+// failing at once, with no pause), nothing bounding the retries, or a
+// call longer than MaxSteps steps.
+func runawayWords(sc Scenario, res *Result) string {
 	n := len(res.Steps)
 	attempts := 0
 	for _, s := range res.Steps {
@@ -217,12 +218,24 @@ func runawayWords(res *Result) string {
 		return s + fmt.Sprintf(": %d attempts, %s at %v, each failing at once with no pause "+
 			"before the next, which makes attempts without end (set a pause or max_tries)", attempts, which, last)
 	}
-	return s + fmt.Sprintf(": %d attempts in %v, and the call goes on longer than the simulator follows one", attempts, last)
+	s += fmt.Sprintf(": %d attempts in %v", attempts, last)
+	// The script's last attempt repeats: if it fails, and no limit ends
+	// the call, the call never ends.
+	if again := sc.attempt(len(sc.Attempts)).Outcome; (again == Retryable || again == Hang) &&
+		sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil && sc.CallerDeadline == 0 {
+		verb := "fails"
+		if again == Hang {
+			verb = "hangs"
+		}
+		return s + ", and nothing bounds the retries (no max_tries, deadline, cancel_at or caller_deadline, " +
+			"and the script's last attempt, which repeats, " + verb + "), so attempts go on without end"
+	}
+	return s + ", and the call goes on longer than the simulator follows one"
 }
 
-func resultWords(res *Result) string {
+func resultWords(sc Scenario, res *Result) string {
 	if res.Runaway {
-		return runawayWords(res)
+		return runawayWords(sc, res)
 	}
 	var elapsed time.Duration
 	if n := len(res.Steps); n > 0 {

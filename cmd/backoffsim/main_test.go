@@ -516,7 +516,7 @@ func TestHugeMaxTries(t *testing.T) {
 // TestCheck_runaway: a call that never ends breaks no rule step by step,
 // but check says it ran away, and exits 1.
 func TestCheck_runaway(t *testing.T) {
-	r := runCLI(t, `{"attempts": [{"outcome": "retryable"}]}`, "check", "-")
+	r := runCLI(t, `{"deadline": "1s", "attempts": [{"outcome": "retryable"}]}`, "check", "-")
 	r.want(t, 1, []string{
 		"standard input: the call ran away: it had not finished after 10000 steps (sim.MaxSteps), where the simulator stops it\n" +
 			"the rules hold on its 10000 steps\n\nThe simulated call, step by step:\n",
