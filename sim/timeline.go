@@ -222,7 +222,7 @@ func runawayWords(sc Scenario, res *Result) string {
 	// The script's last attempt repeats: if it fails, and no limit ends
 	// the call, the call never ends.
 	if again := sc.attempt(len(sc.Attempts)).Outcome; (again == Retryable || again == Hang) &&
-		sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil && sc.CallerDeadline == 0 {
+		sc.MaxTries == 0 && sc.Deadline == 0 && sc.CancelAt == nil && sc.CallerDeadline == 0 && sc.BudgetAllows == nil {
 		verb := "fails"
 		if again == Hang {
 			verb = "hangs"
