@@ -353,6 +353,10 @@ var goldenOutcomes = map[string]goldenOutcome{
 	// The caller's deadline (250ms) cuts attempt 2 (from 150ms), which
 	// returns at once: the end of the caller's context, with its cause.
 	"rule9_caller_deadline_cuts_attempt": {context.DeadlineExceeded, sim.ErrRetryable, 2, 250 * goldenStep, goldenMsList(0, 150), nil, nil},
+	// The caller's deadline (250ms) seen 7ms late, as a real timer may be:
+	// attempt 2 (from 150ms, no time limit of its own) hangs until the
+	// caller's context is done, at 257ms.
+	"rule9_caller_deadline_seen_late": {context.DeadlineExceeded, sim.ErrRetryable, 2, 257 * goldenStep, goldenMsList(0, 150), nil, nil},
 
 	// Rule 6 with the pause fields. Growth 2 from 100ms, capped at 500ms:
 	// pauses of 100, 200, 400, 500, 500ms between attempts of 10ms.
@@ -365,6 +369,12 @@ var goldenOutcomes = map[string]goldenOutcome{
 	// uniform in [0, b/2]. Decorrelated: 100ms plus uniform in [0, max(100ms,
 	// 3 × the previous pause) - 100ms], capped at 1s, the previous pause of
 	// the first being 100ms (so the first is within [100ms, 300ms]).
+	// A pause whose timer fires 3ms late (pause_late), as a real one may:
+	// attempt 2 starts at 113ms, and the next pause counts from its end.
+	"rule6_pause_ends_late": {nil, nil, 3, 233 * goldenStep, goldenMsList(0, 113, 223), nil, nil},
+	// The random numbers a recorded call drew (rand), not the seed's: 2^63
+	// spreads the 100ms pause to half of it, 0 to none.
+	"rule6_jitter_recorded_rand": {nil, nil, 3, 80 * goldenStep, goldenMsList(0, 60, 70), nil, nil},
 	"rule6_jitter_full_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 5, 451_367_397,
 		[]time.Duration{0, 40_134_167, 154_429_995, 307_132_868, 441_367_397}, nil, nil},
 	"rule6_jitter_equal_seeded": {backoff.ErrMaxTries, sim.ErrRetryable, 5, 675_235_858,

@@ -104,6 +104,27 @@ func TestRecorder_realClock(t *testing.T) {
 	}
 }
 
+// A caller's deadline seen late (caller_late), as a real timer may be, is
+// read back off the steps.
+func TestScenarioOf_callerLate(t *testing.T) {
+	sc, err := sim.ParseScenario([]byte(`{"pause":"50ms","max_tries":5,"caller_deadline":"250ms","caller_late":"7ms",
+		"attempts":[{"takes":"100ms","outcome":"retryable"},{"outcome":"hang"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sim.ScenarioOf(sc.Policy(), res.Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CallerDeadline != sc.CallerDeadline || got.CallerLate != sc.CallerLate {
+		t.Errorf("ScenarioOf: caller_deadline %v, caller_late %v; want %v, %v", got.CallerDeadline, got.CallerLate, sc.CallerDeadline, sc.CallerLate)
+	}
+}
+
 // What a scenario could not hold before a recorded call could carry it: a
 // jitter's random numbers (each attempt's Rand), and a Budget's refusal
 // (BudgetAllows). Both replay; a budget that refused nothing is left out.
