@@ -708,7 +708,7 @@ func (p *pauser) allow(k int, prev, hint time.Duration) allowance {
 	case backoff.FullJitter:
 		w.lo, w.hi = 0, b
 	case backoff.EqualJitter:
-		w.lo, w.hi = b/2, b
+		w.lo, w.hi = b-b/2, b // b/2 rounded up: pauses are whole nanoseconds
 	case backoff.DecorrelatedJitter:
 		if prev == 0 {
 			prev = p.pause
