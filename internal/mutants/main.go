@@ -4,6 +4,8 @@
 //
 //	go run ./internal/mutants               # every mutant in mutants.txt
 //	go run ./internal/mutants -area sim     # one area
+//	go run ./internal/mutants -name 'MaxTries'  # the mutants whose name matches
+//	go run ./internal/mutants -jobs 2       # two mutants at a time
 //	go run ./internal/mutants -list         # list them, run nothing
 //
 // Each mutant replaces one piece of text in one file, which must occur
@@ -17,12 +19,31 @@
 //
 // The table is mutants.txt, next to this file: one mutant a line,
 //
-//	area | file | name | text | replacement | packages to test
+//	area | file | name | text | replacement | tests
 //
 // with "\n" and "\t" for a line break and a tab in text and replacement,
-// blank lines and
-// lines starting with # ignored, and "equivalent: reason" in place of the
-// packages for an equivalent mutant.
+// blank lines and lines starting with # ignored, and "equivalent: reason"
+// in place of the tests for an equivalent mutant. The file is a path from
+// the repository's root.
+//
+// The tests are the arguments of go test, run in the repository's root:
+// packages, and flags of go test (one word each), such as -run to pick the
+// tests that matter, which keeps the whole check fast, or a -timeout of
+// the mutant's own (they follow the runner's flags, so they win):
+//
+//	./sim -run ^TestCheck_
+//
+// A module of its own, or tests that need something around them, take the
+// form "DIR: COMMAND": the command runs in DIR (from the repository's
+// root), and contains the words "go test", after which the runner puts its
+// own flags. backoffriver's tests, which need a PostgreSQL server, run so
+// under the script that starts one for them:
+//
+//	backoffriver: bash postgres.sh go test -run ^TestWorker_pauses$ .
+//
+// A run whose output shows no test failing, and no test binary either
+// failing or passing (the command failed before any test ran: a server
+// that did not start, say), is an error, not a mutant caught.
 package main
 
 import (
@@ -35,6 +56,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -45,14 +67,18 @@ type mutant struct {
 	line              int
 	area, file, name  string
 	text, replacement string
-	packages          []string
-	equivalent        string // why it cannot be caught; "" if it can
+	dir               string   // where the tests run, from the repository's root ("": the root)
+	wrapper           []string // the command the tests run under, before "go test"
+	args              []string // go test's arguments, after the runner's flags
+	equivalent        string   // why it cannot be caught; "" if it can
 }
 
 func main() {
 	area := flag.String("area", "", "run only the mutants of this area")
+	name := flag.String("name", "", "run only the mutants whose name matches this regular expression")
 	list := flag.Bool("list", false, "list the mutants; run none")
-	timeout := flag.Duration("timeout", 90*time.Second, "the most a mutant's tests may take (go test -timeout)")
+	timeout := flag.Duration("timeout", 90*time.Second, "the most a mutant's tests may take (go test -timeout; a -timeout in its tests wins)")
+	jobs := flag.Int("jobs", 1, "how many mutants to run at a time")
 	flag.Parse()
 	root, err := repoRoot()
 	if err != nil {
@@ -68,11 +94,29 @@ func main() {
 			fail(fmt.Errorf("mutants: no mutant in area %q", *area))
 		}
 	}
+	if *name != "" {
+		re, err := regexp.Compile(*name)
+		if err != nil {
+			fail(fmt.Errorf("mutants: -name: %w", err))
+		}
+		ms = slices.DeleteFunc(ms, func(m mutant) bool { return !re.MatchString(m.name) })
+		if len(ms) == 0 {
+			fail(fmt.Errorf("mutants: no mutant named like %q", *name))
+		}
+	}
 	if *list {
 		for _, m := range ms {
 			fmt.Printf("%-12s %-28s %s\n", m.area, m.file, m.name)
 		}
 		return
+	}
+	for _, m := range ms { // every mutant applies, before any runs
+		if m.equivalent != "" {
+			continue
+		}
+		if _, err := apply(root, m); err != nil {
+			fail(fmt.Errorf("mutants.txt:%d (%s): %w", m.line, m.name, err))
+		}
 	}
 	work, err := os.MkdirTemp("", "mutants")
 	if err != nil {
@@ -80,10 +124,33 @@ func main() {
 	}
 	defer os.RemoveAll(work)
 
+	// The mutants run jobs at a time, each in a go test of its own; their
+	// results are told in the table's order.
+	type result struct {
+		caught string
+		err    error
+		took   time.Duration
+	}
+	results := make([]chan result, len(ms))
+	sem := make(chan struct{}, max(*jobs, 1))
+	for i, m := range ms {
+		results[i] = make(chan result, 1)
+		if m.equivalent != "" {
+			continue
+		}
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			began := time.Now()
+			caught, err := run(root, work, i, m, *timeout)
+			results[i] <- result{caught, err, time.Since(began).Round(100 * time.Millisecond)}
+		}()
+	}
+
 	type score struct{ caught, run, equivalent int }
 	scores := map[string]*score{}
 	var areas []string
-	survived := 0
+	survived, broken := 0, 0 // mutants that survived; that could not be run
 	for i, m := range ms {
 		s := scores[m.area]
 		if s == nil {
@@ -96,17 +163,19 @@ func main() {
 			fmt.Printf("%-12s %s: equivalent (%s)\n", m.area, m.name, m.equivalent)
 			continue
 		}
-		s.run++
-		caught, err := run(root, work, i, m, *timeout)
+		r := <-results[i]
 		switch {
-		case err != nil:
-			fail(fmt.Errorf("mutants.txt:%d (%s): %w", m.line, m.name, err))
-		case caught != "":
+		case r.err != nil:
+			broken++
+			fmt.Printf("%-12s %s: ERROR (mutants.txt:%d): %v\n", m.area, m.name, m.line, r.err)
+		case r.caught != "":
+			s.run++
 			s.caught++
-			fmt.Printf("%-12s %s: caught by %s\n", m.area, m.name, caught)
+			fmt.Printf("%-12s %s: caught by %s (%v)\n", m.area, m.name, r.caught, r.took)
 		default:
+			s.run++
 			survived++
-			fmt.Printf("%-12s %s: SURVIVED (%s, mutants.txt:%d)\n", m.area, m.name, m.file, m.line)
+			fmt.Printf("%-12s %s: SURVIVED (%s, mutants.txt:%d; %v)\n", m.area, m.name, m.file, m.line, r.took)
 		}
 	}
 	fmt.Println()
@@ -120,6 +189,12 @@ func main() {
 	}
 	if survived > 0 {
 		fmt.Printf("\n%d mutants survived\n", survived)
+	}
+	if broken > 0 {
+		fmt.Printf("\n%d mutants could not be run (see ERROR above)\n", broken)
+		os.Exit(2)
+	}
+	if survived > 0 {
 		os.Exit(1)
 	}
 }
@@ -153,14 +228,14 @@ func readTable(path string) ([]mutant, error) {
 		}
 		f := strings.Split(line, " | ")
 		if len(f) != 6 {
-			return nil, fmt.Errorf("%s:%d: %d fields; want 6: area | file | name | text | replacement | packages", path, n, len(f))
+			return nil, fmt.Errorf("%s:%d: %d fields; want 6: area | file | name | text | replacement | tests", path, n, len(f))
 		}
 		unescape := strings.NewReplacer(`\n`, "\n", `\t`, "\t").Replace
 		m := mutant{line: n, area: f[0], file: f[1], name: f[2], text: unescape(f[3]), replacement: unescape(f[4])}
 		if why, ok := strings.CutPrefix(f[5], "equivalent: "); ok {
 			m.equivalent = why
-		} else {
-			m.packages = strings.Fields(f[5])
+		} else if err := m.parseTests(f[5]); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
 		if m.text == m.replacement {
 			return nil, fmt.Errorf("%s:%d: the replacement is the text itself", path, n)
@@ -170,19 +245,50 @@ func readTable(path string) ([]mutant, error) {
 	return ms, sc.Err()
 }
 
+// apply returns m's file with m applied.
+func apply(root string, m mutant) ([]byte, error) {
+	src, err := os.ReadFile(filepath.Join(root, m.file))
+	if err != nil {
+		return nil, err
+	}
+	if n := bytes.Count(src, []byte(m.text)); n != 1 {
+		return nil, fmt.Errorf("its text occurs %d times in %s; want once (update the table)", n, m.file)
+	}
+	return bytes.Replace(src, []byte(m.text), []byte(m.replacement), 1), nil
+}
+
+// parseTests reads the tests field: go test's arguments, or "DIR:
+// COMMAND" with the words "go test" in COMMAND.
+func (m *mutant) parseTests(field string) error {
+	w := strings.Fields(field)
+	if len(w) > 0 && strings.HasSuffix(w[0], ":") {
+		m.dir, w = strings.TrimSuffix(w[0], ":"), w[1:]
+		for i := range w {
+			if i+1 < len(w) && w[i] == "go" && w[i+1] == "test" {
+				m.wrapper, w = w[:i], w[i+2:]
+				break
+			}
+			if i == len(w)-1 {
+				return fmt.Errorf("the tests %q: a command in %s must contain the words \"go test\"", field, m.dir)
+			}
+		}
+	}
+	if len(w) == 0 {
+		return fmt.Errorf("the tests %q: no package to test", field)
+	}
+	m.args = w
+	return nil
+}
+
 // run applies mutant m through an overlay and runs its packages' tests.
 // It returns the tests that failed ("" if none: the mutant survived), or
 // an error if the mutant does not apply.
 func run(root, work string, i int, m mutant, timeout time.Duration) (string, error) {
 	path := filepath.Join(root, m.file)
-	src, err := os.ReadFile(path)
+	mutated, err := apply(root, m)
 	if err != nil {
 		return "", err
 	}
-	if n := bytes.Count(src, []byte(m.text)); n != 1 {
-		return "", fmt.Errorf("its text occurs %d times in %s; want once (update the table)", n, m.file)
-	}
-	mutated := bytes.Replace(src, []byte(m.text), []byte(m.replacement), 1)
 	file := filepath.Join(work, fmt.Sprintf("mutant%d.go", i))
 	if err := os.WriteFile(file, mutated, 0o644); err != nil {
 		return "", err
@@ -196,9 +302,12 @@ func run(root, work string, i int, m mutant, timeout time.Duration) (string, err
 	// the context's, later, kills what might hang go test itself.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*timeout)
 	defer cancel()
-	args := append([]string{"test", "-count=1", "-short", "-failfast", "-timeout=" + timeout.String(), "-overlay=" + ov}, m.packages...)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
+	args := append(slices.Clone(m.wrapper), "go", "test", "-count=1", "-short", "-failfast", "-timeout="+timeout.String(), "-overlay="+ov)
+	args = append(args, m.args...)
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = filepath.Join(root, m.dir)
+	// A wrapper's children (a server it starts) go with it at the timeout.
+	cmd.WaitDelay = 10 * time.Second
 	// No fail file for a mutant's failures, and little time shrinking them.
 	cmd.Env = append(os.Environ(), "RAPID_NOFAILFILE=true", "RAPID_SHRINKTIME=1s")
 	out, err := cmd.CombinedOutput()
@@ -206,7 +315,7 @@ func run(root, work string, i int, m mutant, timeout time.Duration) (string, err
 		return "", nil
 	}
 	if ctx.Err() != nil || bytes.Contains(out, []byte("panic: test timed out")) {
-		return "a test that hung until the timeout (" + timeout.String() + ")", nil
+		return "a test that hung until go test's timeout", nil
 	}
 	if bytes.Contains(out, []byte("[build failed]")) || bytes.Contains(out, []byte("[setup failed]")) {
 		return "", fmt.Errorf("the mutant does not build:\n%s", out)
@@ -221,9 +330,26 @@ func run(root, work string, i int, m mutant, timeout time.Duration) (string, err
 		}
 	}
 	if len(failed) == 0 {
-		// No test failed: a test binary crashed (a panic, a deadlock).
+		// No test failed: a test binary crashed (a panic, a deadlock), or
+		// the command failed before any test ran.
+		if !testsRan(out) {
+			return "", fmt.Errorf("no test ran (%s):\n%s", strings.Join(args, " "), out)
+		}
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		return "a crash: " + lines[len(lines)-1], nil
 	}
 	return strings.Join(failed, " "), nil
+}
+
+// testsRan reports whether go test's output shows a test binary's result:
+// a line "ok", "FAIL" or "---" of a package.
+func testsRan(out []byte) bool {
+	for l := range strings.Lines(string(out)) {
+		for _, p := range []string{"ok  \t", "FAIL\t", "--- "} {
+			if strings.HasPrefix(l, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
