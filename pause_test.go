@@ -290,3 +290,72 @@ func TestHintOf(t *testing.T) {
 		}
 	}
 }
+
+// The pause maths at its edges: the bounds of EqualJitter are exact to the
+// nanosecond for an odd base, and growth that reaches 2^63 nanoseconds
+// saturates at math.MaxInt64, never wrapping negative, whether MaxPause
+// caps it or a jitter spreads it.
+func TestPolicy_pauseAfter_edges(t *testing.T) {
+	const (
+		lowest  = uint64(0)
+		highest = uint64(math.MaxUint64)
+		maxD    = time.Duration(math.MaxInt64)
+	)
+	for _, tc := range []struct {
+		name string
+		p    Policy
+		k    int
+		prev time.Duration
+		r    uint64
+		want time.Duration
+	}{
+		// b/2 of b = 101ns is 50.5ns: the shortest pause is 51ns, not 50ns.
+		{"equal jitter, odd base: the lowest draw", Policy{Pause: 101, Jitter: EqualJitter}, 1, 0, lowest, 51},
+		{"equal jitter, odd base: the highest draw", Policy{Pause: 101, Jitter: EqualJitter}, 1, 0, highest, 101},
+		{"equal jitter, even base: the lowest draw", Policy{Pause: 100, Jitter: EqualJitter}, 1, 0, lowest, 50},
+		{"equal jitter, odd base grown: the lowest draw", Policy{Pause: time.Second + 1, Growth: 3, Jitter: EqualJitter}, 2, 0, lowest, 1_500_000_002},
+		{"equal jitter, odd base by MaxPause: the lowest draw", Policy{Pause: time.Second, MaxPause: 101, Jitter: EqualJitter}, 1, 0, lowest, 51},
+		{"equal jitter, base 1ns: the lowest draw", Policy{Pause: 1, Jitter: EqualJitter}, 1, 0, lowest, 1},
+
+		{"growth just below 2^63ns", Policy{Pause: 1, Growth: 2}, 63, 0, lowest, 1 << 62},
+		{"growth to exactly 2^63ns", Policy{Pause: 1, Growth: 2}, 64, 0, lowest, maxD},
+		{"growth past 2^63ns", Policy{Pause: 3, Growth: 2}, 63, 0, lowest, maxD},
+		{"growth far past 2^63ns", Policy{Pause: time.Hour, Growth: 10}, 400, 0, lowest, maxD},
+		{"growth to 2^63ns, capped", Policy{Pause: 1, Growth: 2, MaxPause: time.Hour}, 64, 0, lowest, time.Hour},
+		{"growth to 2^63ns, capped at the most", Policy{Pause: 1, Growth: 2, MaxPause: maxD}, 64, 0, lowest, maxD},
+		{"growth to 2^63ns, full jitter: the highest draw", Policy{Pause: 1, Growth: 2, Jitter: FullJitter}, 64, 0, highest, maxD},
+		{"growth to 2^63ns, full jitter: the lowest draw", Policy{Pause: 1, Growth: 2, Jitter: FullJitter}, 64, 0, lowest, 0},
+		{"growth to 2^63ns, equal jitter: the highest draw", Policy{Pause: 1, Growth: 2, Jitter: EqualJitter}, 64, 0, highest, maxD},
+		{"growth to 2^63ns, equal jitter: the lowest draw", Policy{Pause: 1, Growth: 2, Jitter: EqualJitter}, 64, 0, lowest, 1 << 62},
+		{"growth to 2^63ns, equal jitter, capped", Policy{Pause: 1, Growth: 2, Jitter: EqualJitter, MaxPause: time.Hour}, 64, 0, lowest, 30 * time.Minute},
+		{"decorrelated: 3 × the previous past 2^63ns, the highest draw", Policy{Pause: 1, Jitter: DecorrelatedJitter}, 5, maxD/3 + 1, highest, maxD},
+		{"decorrelated: 3 × the previous past 2^63ns, the lowest draw", Policy{Pause: 1, Jitter: DecorrelatedJitter}, 5, maxD/3 + 1, lowest, 1},
+		{"decorrelated: 3 × the previous past 2^63ns, capped", Policy{Pause: 1, Jitter: DecorrelatedJitter, MaxPause: time.Hour}, 5, maxD, highest, time.Hour},
+	} {
+		if got := tc.p.pauseAfter(tc.k, tc.prev, tc.r, errPlain); got != tc.want {
+			t.Errorf("%s: pauseAfter(%d, %v, %#x) = %v (%d), want %v (%d)", tc.name, tc.k, tc.prev, tc.r, got, int64(got), tc.want, int64(tc.want))
+		}
+	}
+
+	// Whatever the jitter, cap and draw, growth through 2^63ns and beyond
+	// never gives a negative pause, and without a jitter never a shorter
+	// one than before.
+	for _, j := range []Jitter{NoJitter, FullJitter, EqualJitter, DecorrelatedJitter} {
+		for _, maxPause := range []time.Duration{0, time.Hour, maxD} {
+			for _, r := range []uint64{lowest, highest / 2, highest} {
+				p := Policy{Pause: 7, Growth: 2, Jitter: j, MaxPause: maxPause}
+				var prev time.Duration
+				for k := 1; k <= 70; k++ {
+					d := p.pauseAfter(k, prev, r, errPlain)
+					if d < 0 || maxPause > 0 && d > maxPause {
+						t.Fatalf("%v jitter, MaxPause %v, r %#x: pause %d is %d ns", j, maxPause, r, k, int64(d))
+					}
+					if j == NoJitter && d < prev {
+						t.Fatalf("MaxPause %v: pause %d is %v, shorter than pause %d, %v", maxPause, k, d, k-1, prev)
+					}
+					prev = d
+				}
+			}
+		}
+	}
+}
