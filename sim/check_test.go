@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -722,4 +724,255 @@ func wellFormedSVG(b []byte) error {
 		return fmt.Errorf("the root element is %q; want svg", root)
 	}
 	return nil
+}
+
+// TestCheck_exact: Check fed results broken in known ways reports exactly
+// these violations (rule, step, time and message), in this order: no
+// fewer (a rule it misses), and no more (a rule it breaks itself).
+func TestCheck_exact(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		json  string
+		spoil func(t *testing.T, sc sim.Scenario, res *sim.Result) *sim.Result
+		want  []sim.Violation
+	}{
+		{"the whole call makes one attempt more than max_tries",
+			`{"attempt_timeout":"100ms","max_tries":3,"attempts":[{"outcome":"hang"}]}`,
+			func(t *testing.T, sc sim.Scenario, _ *sim.Result) *sim.Result {
+				// The call as it runs with one more try allowed: steps
+				// 0 start 1, 1 start 2, 2 start 3, 3 start 4 (which
+				// max_tries 3 forbids), 4 finish with ErrMaxTries.
+				sc.MaxTries++
+				res, err := sim.Run(sc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			},
+			[]sim.Violation{
+				{Rule: 8, Step: 3, At: 300 * msec, Msg: "attempt 3 timed out at 300ms, an always retried failure (rules 2, 3); it was try 3 of max_tries 3, so the call ends with ErrMaxTries (GiveUp is not asked): want finish, returning Reason ErrMaxTries, Last ErrAttemptTimeout, Attempts 3, Elapsed 300ms (outcome failed); got start attempt 4, cut at 400ms by the attempt timeout (outcome failed)"},
+				{Rule: 8, Step: 3, At: 300 * msec, Msg: "attempt 4 starts, beyond max_tries 3"},
+			}},
+		{"a wrong Elapsed in the last step",
+			`{"pause":"10ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause until 20ms, 2 start 2, 3 finish at 30ms
+				last := &d.Steps[3].Action
+				e := *last.Err.(*backoff.Error)
+				e.Elapsed = 25 * msec
+				last.Err = &e
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 8, Step: 3, At: 30 * msec, Msg: "attempt 2 failed with sim.ErrRetryable, which is retried; it was try 2 of max_tries 2, so the call ends with ErrMaxTries (GiveUp is not asked): want finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 2, Elapsed 30ms (outcome failed); got finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 2, Elapsed 25ms (outcome failed)"},
+				{Rule: 0, Step: 3, At: 30 * msec, Msg: "the call returned Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 2, Elapsed 30ms, but its last step says Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 2, Elapsed 25ms"},
+			}},
+		{"a wrong Elapsed in the last step and the result alike",
+			`{"pause":"10ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res)
+				d.Err.(*backoff.Error).Elapsed = 25 * msec // the last step's error too
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 8, Step: 3, At: 30 * msec, Msg: "attempt 2 failed with sim.ErrRetryable, which is retried; it was try 2 of max_tries 2, so the call ends with ErrMaxTries (GiveUp is not asked): want finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 2, Elapsed 30ms (outcome failed); got finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 2, Elapsed 25ms (outcome failed)"},
+				{Rule: 10, Step: -1, At: 0, Msg: "the call's error says it took 25ms; it ended at 30ms"},
+			}},
+		{"an event that reports the caller's cancel before it happened",
+			`{"pause":"1s","cancel_at":"500ms","attempts":[{"takes":"100ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				// The call ends at 100ms, when attempt 1 fails, as if the
+				// caller had cancelled then; it cancels at 500ms.
+				// Steps: 0 start 1, 1 pause until 1.1s, 2 cancel at 500ms.
+				// Last is nil: the attempt's error comes with the cancel.
+				d := doctor(res)
+				end := &backoff.Error{Reason: sim.ErrCanceled, Attempts: 1, Elapsed: 100 * msec}
+				d.Steps = d.Steps[:2]
+				d.Steps[1].Event.Cause = sim.ErrCanceled
+				d.Steps[1].Action = backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeCut, Err: end}
+				d.Err = end
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 9, Step: 1, At: 100 * msec, Msg: "the event says the caller has cancelled, but it cancels at 500ms"},
+			}},
+		{"an equal-jitter pause 1ns under its lower bound, for an odd base",
+			// b = 1.000001ms: b/2 is 500.0005µs, so the shortest pause
+			// is 500.001µs; the call pauses 500µs.
+			`{"pause":"1.000001ms","jitter":"equal","seed":2,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause, 2 start 2, 3 finish
+				delta := 500*time.Microsecond - d.Steps[1].Action.Until
+				d.Steps[1].Action.Until += delta
+				shift(d, 2, delta)
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 6, Step: 1, At: 0, Msg: "attempt 1 failed with sim.ErrRetryable, which is retried; a pause within [500.001µs, 1.000001ms] (pause 1.000001ms; equal jitter: within [500.001µs, 1.000001ms]), so the next attempt is 500.001µs to 1.000001ms later: want pause until 500.001µs to 1.000001ms, then attempt 2 (outcome failed); got pause until 500µs, then attempt 2 (outcome failed)"},
+				{Rule: 6, Step: 2, At: 500 * time.Microsecond, Msg: "the pause after attempt 1 is 500µs; want within [500.001µs, 1.000001ms], the bounds of equal jitter of 1.000001ms"},
+			}},
+		{"an attempt starts at the deadline",
+			`{"deadline":"100ms","pause":"50ms","max_tries":2,"attempts":[{"takes":"50ms","outcome":"retryable"}]}`,
+			func(t *testing.T, sc sim.Scenario, _ *sim.Result) *sim.Result {
+				// The call as it runs without the deadline: attempt 2
+				// starts at 100ms, when the deadline has passed.
+				sc.Deadline = 0
+				return run(t, sc)
+			},
+			[]sim.Violation{
+				{Rule: 4, Step: 0, At: 0, Msg: "attempt 1 starts at 0s, so its context is done at 100ms by the deadline; got never (no time limit)"},
+				{Rule: 5, Step: 1, At: 50 * msec, Msg: "attempt 1 failed with sim.ErrRetryable, which is retried; a pause of 50ms would end at 100ms, at or after the deadline 100ms, so the call ends at once: want finish, returning Reason ErrDeadline, Last sim.ErrRetryable, Attempts 1, Elapsed 50ms (outcome failed); got pause until 100ms, then attempt 2 (outcome failed)"},
+				{Rule: 4, Step: 2, At: 100 * msec, Msg: "attempt 2 starts at 100ms, so its context is done at 100ms by the deadline; got never (no time limit)"},
+				{Rule: 4, Step: 2, At: 100 * msec, Msg: "attempt 2 starts at 100ms, at or after the deadline 100ms"},
+				{Rule: 3, Step: 3, At: 150 * msec, Msg: "attempt 2 (script: retryable after 50ms) started at 100ms; its cut at 100ms ends its context, and it returns at once: want attempt 2 returning context.DeadlineExceeded at 100ms; got attempt 2 returning sim.ErrRetryable at 150ms"},
+				{Rule: 4, Step: 3, At: 150 * msec, Msg: "attempt 2 was cut off by the deadline, so the call ends with ErrDeadline, keeping Last: want finish, returning Reason ErrDeadline, Last sim.ErrRetryable, Attempts 2, Elapsed 150ms (outcome cut); got finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 2, Elapsed 150ms (outcome failed)"},
+				{Rule: 4, Step: 3, At: 150 * msec, Msg: "the call ends at 150ms, after the deadline 100ms, and no cooperative attempt returned late"},
+			}},
+		{"the first attempt starts after a pause",
+			`{"attempts":[{"takes":"10ms","outcome":"ok"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 success at 10ms
+				d.Steps = []sim.Step{
+					{Event: res.Steps[0].Event, Action: backoff.Action{Kind: backoff.ActionPause, Attempt: 1, Until: 10 * msec}},
+					{Event: backoff.Event{Kind: backoff.EventFired, At: 10 * msec, Attempt: 1}, Action: res.Steps[0].Action},
+					res.Steps[1],
+				}
+				shift(d, 2, 10*msec)
+				d.Steps[2].Action.Since = 10 * msec
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 6, Step: 0, At: 0, Msg: "the first attempt starts at once, with no pause before it: want start attempt 1, with no time limit; got pause until 10ms, then attempt 1"},
+				{Rule: 6, Step: 1, At: 10 * msec, Msg: "the first attempt starts at 10ms; want 0s, with no pause before it"},
+			}},
+		{"the call ends at a pause's end",
+			`{"pause":"10ms","max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause until 10ms, 2 start 2, 3 finish
+				end := &backoff.Error{Reason: backoff.ErrMaxTries, Last: sim.ErrRetryable, Attempts: 1, Elapsed: 10 * msec}
+				d.Steps = d.Steps[:3]
+				d.Steps[2].Action = backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeNone, Err: end}
+				d.Err = end
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 6, Step: 2, At: 10 * msec, Msg: "the pause is over: want start attempt 2, with no time limit; got finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 1, Elapsed 10ms"},
+				{Rule: 6, Step: 2, At: 10 * msec, Msg: "the call ends at 10ms, not when its last attempt ended (0s)"},
+			}},
+		{"an event with another cause than the caller's",
+			`{"pause":"1s","cancel_at":"500ms","attempts":[{"takes":"100ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause until 1.1s, 2 cancel at 500ms
+				d.Steps[2].Event.Cause = context.DeadlineExceeded
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 9, Step: 2, At: 500 * msec, Msg: "the event's cause is context.DeadlineExceeded; the caller's context ends only with sim.ErrCanceled"},
+			}},
+		{"a decorrelated pause past max_pause",
+			`{"pause":"100ms","max_pause":"150ms","jitter":"decorrelated","seed":1,"max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause, 2 start 2, 3 finish
+				over := 160*msec - d.Steps[1].Action.Until
+				d.Steps[1].Action.Until += over
+				shift(d, 2, over)
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 6, Step: 1, At: 0, Msg: "attempt 1 failed with sim.ErrRetryable, which is retried; a pause within [100ms, 150ms] (decorrelated jitter: within [100ms, 150ms], from pause 100ms to 3 times the previous pause, capped at max_pause 150ms), so the next attempt is 100ms to 150ms later: want pause until 100ms to 150ms, then attempt 2 (outcome failed); got pause until 160ms, then attempt 2 (outcome failed)"},
+				{Rule: 6, Step: 2, At: 160 * msec, Msg: "the pause after attempt 1 is 160ms, longer than max_pause 150ms, and no delay hint asked for it"},
+			}},
+		{"a wrong Since",
+			`{"pause":"10ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause until 20ms, 2 start 2 at 20ms, 3 finish at 30ms
+				d.Steps[3].Action.Since = 10 * msec
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 3, Step: 3, At: 30 * msec, Msg: "the action says the attempt that ended here began at 10ms (Since); it began at 20ms"},
+			}},
+		{"a start with the wrong cut",
+			`{"attempt_timeout":"100ms","deadline":"1s","attempts":[{"takes":"10ms","outcome":"ok"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1 until 100ms, 1 success
+				d.Steps[0].Action.Cut = backoff.ErrDeadline
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 2, Step: 0, At: 0, Msg: "attempt 1 starts at 0s, so its context is done at 100ms by the attempt timeout; got 100ms by the deadline"},
+			}},
+		{"time going back",
+			`{"pause":"10ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause until 20ms, 2 start 2 at 20ms, 3 finish at 30ms
+				d.Steps[2].Event.At = 5 * msec
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 0, Step: 2, At: 5 * msec, Msg: "time goes back, from 10ms at the step before"},
+				{Rule: 6, Step: 2, At: 5 * msec, Msg: "the pause before attempt 2 ends at 20ms: want the timer of attempt 2 firing at 20ms; got the timer of attempt 2 firing at 5ms"},
+				{Rule: 6, Step: 2, At: 5 * msec, Msg: "the pause after attempt 1 is -5ms, shorter than the delay hint 0s its error carries"},
+				{Rule: 3, Step: 3, At: 30 * msec, Msg: "attempt 2 (script: retryable after 10ms) started at 5ms returns by itself at 15ms: want attempt 2 returning sim.ErrRetryable at 15ms; got attempt 2 returning sim.ErrRetryable at 30ms"},
+				{Rule: 3, Step: 3, At: 30 * msec, Msg: "the action says the attempt that ended here began at 20ms (Since); it began at 5ms"},
+			}},
+		{"another delay hint in an event",
+			`{"pause":"10ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable","retry_after":"200ms"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause until 210ms, 2 start 2, 3 finish
+				d.Steps[1].Event.Err = backoff.RetryAfter(sim.ErrRetryable, 100*msec)
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 3, Step: 1, At: 10 * msec, Msg: "attempt 1 (script: retryable after 10ms) started at 0s returns by itself at 10ms: want attempt 1 returning sim.ErrRetryable with a delay hint of 200ms at 10ms; got attempt 1 returning sim.ErrRetryable with a delay hint of 100ms at 10ms"},
+			}},
+		{"a runaway cut short",
+			`{"pause":"10ms","max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
+				d := doctor(res) // steps: 0 start 1, 1 pause, 2 start 2, 3 finish
+				d.Steps = d.Steps[:3]
+				d.Runaway, d.Err, d.Value = true, nil, 0
+				return d
+			},
+			[]sim.Violation{
+				{Rule: 0, Step: -1, At: 0, Msg: "Runaway is set after 3 steps; the simulator stops at MaxSteps (10000)"},
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, res := simulate(t, tc.json)
+			if err := sim.Check(sc, res); err != nil {
+				t.Fatalf("the result before spoiling fails already: %v", err)
+			}
+			spoiled := tc.spoil(t, sc, res)
+			var got []sim.Violation
+			for _, v := range violations(t, sim.Check(sc, spoiled)) {
+				got = append(got, *v)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("Check reports\n%s\nwant\n%s\nof the steps\n%s", listViolations(got), listViolations(tc.want), sim.Encode(sc, spoiled.Steps))
+			}
+		})
+	}
+}
+
+// run runs sc.
+func run(t *testing.T, sc sim.Scenario) *sim.Result {
+	t.Helper()
+	res, err := sim.Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// listViolations lists vs one a line, as Go values.
+func listViolations(vs []sim.Violation) string {
+	var b strings.Builder
+	for _, v := range vs {
+		fmt.Fprintf(&b, "\t{Rule: %d, Step: %d, At: %d, Msg: %q},\n", v.Rule, v.Step, int64(v.At), v.Msg)
+	}
+	if len(vs) == 0 {
+		b.WriteString("\t(none)\n")
+	}
+	return b.String()
 }
