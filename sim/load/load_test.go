@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -656,5 +657,53 @@ func BenchmarkRun(b *testing.B) {
 		if _, err := load.Run(sc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSimulate_sameInstant: events due at one instant go in the order
+// they were scheduled. Three calls arrive at 0 and each attempt answers at
+// once: call 0's arrival schedules call 1's, then its attempt's end; call
+// 1's arrival schedules call 2's, then its attempt's end; and so on.
+func TestSimulate_sameInstant(t *testing.T) {
+	sc := mustParse(t, `{"calls": 3, "max_tries": 1, "bucket": "1s"}`)
+	var got []string
+	if _, err := load.Simulate(sc, func(s load.Step) {
+		if s.At() != 0 {
+			t.Errorf("call %d: a step at %v; want every step at 0", s.Call, s.At())
+		}
+		got = append(got, strconv.Itoa(s.Call)+" "+s.Event.Kind.String())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0 began", "1 began", "0 ended", "2 began", "1 ended", "2 ended"}
+	if !slices.Equal(got, want) {
+		t.Errorf("steps %q, want %q", got, want)
+	}
+}
+
+// TestRun_horizon: a report has at most MaxBuckets buckets, the last
+// ending at the horizon (MaxBuckets × Bucket): a load whose last call
+// arrives at the horizon is refused, one whose last call arrives a bucket
+// earlier is not; an event due at the horizon ends the run with an error,
+// one due just before it is counted in the last bucket.
+func TestRun_horizon(t *testing.T) {
+	if _, err := load.Parse([]byte(`{"calls": 1001, "every": "1ms", "max_tries": 1, "bucket": "1ms"}`)); err == nil ||
+		!strings.Contains(err.Error(), "bucket is 1ms and the calls arrive over 1s: more than 1000 buckets") {
+		t.Errorf("1001 calls 1ms apart in buckets of 1ms: %v, want an error", err)
+	}
+	r := mustRun(t, mustParse(t, `{"calls": 1000, "every": "1ms", "max_tries": 1, "bucket": "1ms"}`))
+	if n := len(r.Runs[0].Buckets); n != load.MaxBuckets {
+		t.Errorf("1000 calls 1ms apart in buckets of 1ms: %d buckets, want %d", n, load.MaxBuckets)
+	}
+
+	_, err := load.Run(mustParse(t, `{"calls": 1, "takes": "1s", "max_tries": 1, "bucket": "1ms"}`))
+	if err == nil || err.Error() != "load: bucket is 1ms, and the run goes on past 1s: more than 1000 buckets" {
+		t.Errorf("an attempt that ends at the horizon: %v, want an error", err)
+	}
+	r = mustRun(t, mustParse(t, `{"calls": 1, "takes": "999.999999ms", "max_tries": 1, "bucket": "1ms"}`))
+	run := r.Runs[0]
+	if n := len(run.Buckets); n != load.MaxBuckets || run.End != time.Second-1 || run.Buckets[n-1].Succeeded != 1 {
+		t.Errorf("an attempt that ends 1ns before the horizon: %d buckets, end %v, the last %+v; want %d, 999.999999ms, a success",
+			n, run.End, run.Buckets[n-1], load.MaxBuckets)
 	}
 }
