@@ -73,6 +73,8 @@ func TestTransient(t *testing.T) {
 		{"DNS timeout", dial(&net.DNSError{Err: "i/o timeout", Name: "slow.test", IsTimeout: true}), true},
 		{"DNS temporary", &net.DNSError{Err: "server misbehaving", IsTemporary: true}, true},
 		{"a timeout", timeoutErr{}, true},
+		{"an error that says it is no timeout", notTimeoutErr{}, false},
+		{"a read that failed otherwise", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("tls: bad record MAC")}, false},
 		{"attempt timeout", backoff.ErrAttemptTimeout, true},
 		{"canceled", context.Canceled, false},
 		{"certificate", &x509.UnknownAuthorityError{}, false},
@@ -88,6 +90,7 @@ func TestTransient(t *testing.T) {
 		{"status line too long for a version", broken(errors.New(`malformed HTTP response "HTTP/1.1x"`)), false},
 		{"status code cut", broken(errors.New(`malformed HTTP status code "50"`)), true},
 		{"status code empty", broken(errors.New(`malformed HTTP status code ""`)), true},
+		{"status code whole", broken(errors.New(`malformed HTTP status code "500"`)), false},
 		{"status code not a number", broken(errors.New(`malformed HTTP status code "abc"`)), false},
 		{"header name cut", broken(textproto.ProtocolError(`malformed MIME header: missing colon: "Content-Ty"`)), true},
 		{"end of header cut", broken(textproto.ProtocolError(`malformed MIME header: missing colon: "\r"`)), true},
@@ -116,3 +119,8 @@ type timeoutErr struct{}
 
 func (timeoutErr) Error() string { return "timeout awaiting response headers" }
 func (timeoutErr) Timeout() bool { return true }
+
+type notTimeoutErr struct{}
+
+func (notTimeoutErr) Error() string { return "tls: handshake failure" }
+func (notTimeoutErr) Timeout() bool { return false }

@@ -22,6 +22,7 @@ import (
 var (
 	errDial  = &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
 	errReset = &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}
+	errDNS   = &net.DNSError{Err: "server misbehaving", Name: "fake.test", IsTemporary: true} // as a DialContext of one's own may return it
 	busy     = answer{code: 503, body: "busy"}
 	ok       = answer{code: 200, body: "ok"}
 )
@@ -63,6 +64,10 @@ func TestRequestBodies(t *testing.T) {
 		{"POST, reset: not resent", http.MethodPost, false, str, []answer{{cut: errReset}, ok}, []string{"payload"}},
 		{"POST, dial failed: resent", http.MethodPost, false, str, []answer{{err: errDial}, ok}, []string{"", "payload"}},
 		{"POST not replayable, dial failed: resent", http.MethodPost, false, opaqueStr, []answer{{err: errDial}, ok}, []string{"", "payload"}},
+		{"POST not replayable, a DNS lookup failed: resent", http.MethodPost, false, opaqueStr, []answer{{err: errDNS}, ok}, []string{"", "payload"}},
+		// A Base that reads the body, then reports a failure to dial,
+		// may have sent it: a body that cannot be replayed is not resent.
+		{"not replayable, read, then a dial error: not resent", http.MethodPut, false, opaqueStr, []answer{{cut: errDial}, ok}, []string{"payload"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -78,7 +83,8 @@ func TestRequestBodies(t *testing.T) {
 				resp, _, _, err := roundTripReq(t, f, backoff.Policy{MaxTries: 5, RetryIf: backoff.AnyError}, req)
 				// A call that ends on a failure it did not retry ends with
 				// that error; every other one with a response.
-				if last := tc.script[len(tc.want)-1]; (err != nil) != (last.code == 0) {
+				last := tc.script[len(tc.want)-1]
+				if (err != nil) != (last.code == 0) || err != nil && !errors.Is(err, last.err) && !errors.Is(err, last.cut) {
 					t.Fatalf("RoundTrip: %v, %v; want the outcome of attempt %d, %v", resp, err, len(tc.want), last)
 				}
 				if resp != nil {
@@ -162,5 +168,33 @@ func TestSoughtBodyBelongsToTheLatestAttempt(t *testing.T) {
 	given[1].Close()
 	if n := body.closed(); n != 1 {
 		t.Errorf("the body was closed %d times; want 1", n)
+	}
+}
+
+// A body with GetBody is given as it is to the first attempt, whose Base
+// closes it: the Transport does not close it again (net/http may still be
+// writing it when RoundTrip returns), nor call GetBody for that attempt.
+func TestGetBodyClosedOnce(t *testing.T) {
+	body := &countingBody{Reader: strings.NewReader("payload")}
+	req, _ := http.NewRequest(http.MethodPut, "http://fake.test/", body)
+	getBodies := 0
+	req.GetBody = func() (io.ReadCloser, error) {
+		getBodies++
+		return io.NopCloser(strings.NewReader("payload")), nil
+	}
+	var sent []string
+	base := roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(req.Body)
+		req.Body.Close()
+		sent = append(sent, string(b))
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+	})
+	tr := &backoffhttp.Transport{Base: base, Policy: backoff.Policy{MaxTries: 2, RetryIf: backoff.AnyError}}
+	resp, err := tr.RoundTrip(req)
+	if err != nil || resp.StatusCode != 200 || !equal(sent, []string{"payload"}) {
+		t.Fatalf("got %v, %v, sent %q; want 200, one \"payload\"", resp, err, sent)
+	}
+	if n := body.closed(); n != 1 || getBodies != 0 {
+		t.Errorf("the body was closed %d times, GetBody called %d times; want 1 and 0", n, getBodies)
 	}
 }

@@ -30,6 +30,7 @@ type answer struct {
 	late   bool  // the answer comes at its time even if the request's context is done by then
 	err    error // fail at once with err, without reading the request's body (a failed dial)
 	cut    error // read the request's body, then fail with cut (a reset)
+	length int64 // the response's ContentLength; 0: unknown (-1)
 }
 
 // hang is an answer's after for a server that never answers.
@@ -94,6 +95,9 @@ func (f *fake) RoundTrip(req *http.Request) (*http.Response, error) {
 				h = http.Header{}
 			}
 			resp = &http.Response{StatusCode: a.code, Header: h, Body: body, Request: req, ContentLength: -1}
+			if a.length != 0 {
+				resp.ContentLength = a.length
+			}
 		case <-done:
 			err = context.Cause(req.Context())
 		}
@@ -176,6 +180,13 @@ func (b *fakeBody) drained() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.closed && b.eof
+}
+
+// unread returns how many of its bytes were not read.
+func (b *fakeBody) unread() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.r.Len()
 }
 
 func (b *fakeBody) isClosed() bool {
@@ -668,12 +679,14 @@ func TestTimingMaxDelay(t *testing.T) {
 // A negative MaxDelay is refused, with an error that names it, and the
 // request's body is closed.
 func TestMaxDelayNegative(t *testing.T) {
-	body := &closeTracker{Reader: strings.NewReader("payload")}
-	req, _ := http.NewRequest(http.MethodPut, "http://fake.test/", body)
-	f := newFake(answer{code: 200})
-	resp, _, _, err := roundTripReq(t, f, backoff.Policy{}, req, func(tr *backoffhttp.Transport) { tr.MaxDelay = -time.Second })
-	if resp != nil || err == nil || !strings.Contains(err.Error(), "MaxDelay is -1s") || len(f.reqs) != 0 || !body.closed {
-		t.Fatalf("got %v, %v after %d attempts, body closed %v; want an error naming MaxDelay, no attempt", resp, err, len(f.reqs), body.closed)
+	for _, d := range []time.Duration{-time.Second, -1} {
+		body := &closeTracker{Reader: strings.NewReader("payload")}
+		req, _ := http.NewRequest(http.MethodPut, "http://fake.test/", body)
+		f := newFake(answer{code: 200})
+		resp, _, _, err := roundTripReq(t, f, backoff.Policy{}, req, func(tr *backoffhttp.Transport) { tr.MaxDelay = d })
+		if resp != nil || err == nil || !strings.Contains(err.Error(), "MaxDelay is "+d.String()) || len(f.reqs) != 0 || !body.closed {
+			t.Fatalf("MaxDelay %v: got %v, %v after %d attempts, body closed %v; want an error naming MaxDelay, no attempt", d, resp, err, len(f.reqs), body.closed)
+		}
 	}
 }
 
@@ -763,6 +776,72 @@ func TestTimingDrainLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A discarded body whose Content-Length says it is longer than DrainLimit
+// is closed at once, none of it read; one that says it is within the
+// limit is read to its end.
+func TestTimingDrainLimitByContentLength(t *testing.T) {
+	for _, tc := range []struct {
+		size    int
+		drained bool
+	}{
+		{backoffhttp.DrainLimit, true},
+		{backoffhttp.DrainLimit + 1, false},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake(answer{after: 0, code: 503, body: strings.Repeat("x", tc.size), length: int64(tc.size)}, answer{after: 0, code: 200})
+			resp, _, _, err := roundTrip(t, f, backoff.Policy{MaxTries: 2, RetryIf: backoff.AnyError})
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("got %v, %v; want 200", resp, err)
+			}
+			resp.Body.Close()
+			b := f.bodies[0]
+			if unread := b.unread(); b.drained() != tc.drained || !b.isClosed() || !tc.drained && unread != tc.size {
+				t.Errorf("a body of Content-Length %d: drained %v, closed %v, %d bytes unread; want drained %v, closed, and none read if not drained",
+					tc.size, b.drained(), b.isClosed(), unread, tc.drained)
+			}
+		})
+	}
+}
+
+// On a fake clock, draining a discarded body that stalls stops at
+// DrainTimeout on that clock: the next attempt, without a pause, starts
+// when the clock reaches it, not before.
+func TestFakeClockDrainTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := clockwork.NewFakeClockAt(time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC))
+		f := &fake{t0: clock.Now(), clock: clock, script: []answer{
+			{after: 0, code: 503, body: "busy", stall: true},
+			{after: 0, code: 200, body: "ok"},
+		}}
+		type result struct {
+			resp *http.Response
+			err  error
+		}
+		done := make(chan result, 1)
+		go func() {
+			resp, _, _, err := roundTrip(t, f, backoff.Policy{MaxTries: 2, RetryIf: backoff.AnyError, Clock: clock})
+			done <- result{resp, err}
+		}()
+		synctest.Wait() // the drain waits for the stalled body, or for its timer
+		clock.Advance(backoffhttp.DrainTimeout - 1)
+		synctest.Wait()
+		if f.bodies[0].isClosed() {
+			t.Errorf("the stalled body was closed %v into its drain; want at %v", backoffhttp.DrainTimeout-1, backoffhttp.DrainTimeout)
+		}
+		clock.Advance(1)
+		synctest.Wait()
+		if !f.bodies[0].isClosed() {
+			t.Errorf("the stalled body is not closed %v into its drain", backoffhttp.DrainTimeout)
+			clock.Advance(time.Hour) // let the call end
+		}
+		r := <-done
+		if r.err != nil || r.resp.StatusCode != 200 || len(f.reqs) != 2 || f.starts[1] != backoffhttp.DrainTimeout {
+			t.Fatalf("got %v, %v after %d attempts, started at %v; want 200 from attempt 2, started at %v", r.resp, r.err, len(f.reqs), f.starts, backoffhttp.DrainTimeout)
+		}
+		r.resp.Body.Close()
+	})
 }
 
 // A response that arrives at the very instant its attempt's time is up is
@@ -898,6 +977,37 @@ func TestFakeClockResponseAtTheCut(t *testing.T) {
 			t.Errorf("body %q; want \"ok\"", got)
 		}
 	})
+}
+
+// On a fake clock, the cut of an attempt after the first is its own
+// start plus its timeout: a response that arrives at attempt 2's cut,
+// 100ms into the call, is cut off too.
+func TestFakeClockResponseAtTheCutOfALaterAttempt(t *testing.T) {
+	for range 5 {
+		synctest.Test(t, func(t *testing.T) {
+			clock := clockwork.NewFakeClockAt(time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC))
+			f := &fake{t0: clock.Now(), clock: clock, script: []answer{
+				{after: 0, code: 503, body: "busy"},
+				{after: 50 * time.Millisecond, code: 200, body: "too late", late: true},
+				{after: 0, code: 200, body: "ok"},
+			}}
+			go func() {
+				for _, d := range []time.Duration{100 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond} {
+					synctest.Wait() // a pause, or attempt 2 waiting for its answer
+					clock.Advance(d)
+				}
+			}()
+			p := backoff.Policy{AttemptTimeout: 50 * time.Millisecond, Pause: 100 * time.Millisecond, MaxTries: 3, RetryIf: backoff.AnyError, Clock: clock}
+			resp, _, _, err := roundTrip(t, f, p)
+			if err != nil || len(f.reqs) != 3 {
+				t.Fatalf("got %v, %v after %d attempts; want attempt 3's response", resp, err, len(f.reqs))
+			}
+			defer resp.Body.Close()
+			if got := readAll(t, resp.Body); got != "ok" || !f.bodies[1].isClosed() {
+				t.Fatalf("body %q, the late one closed: %v; want \"ok\", true", got, f.bodies[1].isClosed())
+			}
+		})
+	}
 }
 
 // A Base that returns neither a response nor an error breaks the

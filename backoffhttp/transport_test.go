@@ -686,24 +686,28 @@ func TestSwitchingProtocols(t *testing.T) {
 		io.WriteString(conn, line)
 	}))
 	defer srv.Close()
-	c, _ := client(t, retry(3))
-
-	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "echo")
-	resp, err := c.Do(req)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("got %v, %v; want 101", resp, err)
-	}
-	defer resp.Body.Close()
-	rw, ok := resp.Body.(io.ReadWriter)
-	if !ok {
-		t.Fatalf("the body of a 101 is a %T, not an io.ReadWriter", resp.Body)
-	}
-	io.WriteString(rw, "ping\n")
-	line, err := bufio.NewReader(rw).ReadString('\n')
-	if err != nil || line != "ping\n" {
-		t.Fatalf("echo: %q, %v", line, err)
+	limited := retry(3)
+	limited.AttemptTimeout = time.Minute // the body keeps the attempt's context: a wrapper
+	for _, p := range []backoff.Policy{retry(3), limited} {
+		c, _ := client(t, p)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "echo")
+		resp, err := c.Do(req)
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("AttemptTimeout %v: got %v, %v; want 101", p.AttemptTimeout, resp, err)
+		}
+		rw, ok := resp.Body.(io.ReadWriter)
+		if !ok {
+			resp.Body.Close()
+			t.Fatalf("AttemptTimeout %v: the body of a 101 is a %T, not an io.ReadWriter", p.AttemptTimeout, resp.Body)
+		}
+		io.WriteString(rw, "ping\n")
+		line, err := bufio.NewReader(rw).ReadString('\n')
+		resp.Body.Close()
+		if err != nil || line != "ping\n" {
+			t.Fatalf("AttemptTimeout %v: echo: %q, %v", p.AttemptTimeout, line, err)
+		}
 	}
 }
 
@@ -882,6 +886,59 @@ func TestRequestNeverSent(t *testing.T) {
 			t.Fatalf("got %v; want ECONNREFUSED after 3 attempts", err)
 		}
 	})
+}
+
+// A proxy that cannot be set up (here an https proxy that speaks plain
+// HTTP, so that the TLS handshake with it fails) proves that nothing of
+// the request was sent: net/http reports a *net.OpError whose Op is
+// "proxyconnect", and a request that may not be sent again is sent again
+// then, if the classifier calls the failure transient.
+func TestRequestNeverSent_proxy(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+		io.WriteString(w, "created")
+	}))
+	defer srv.Close()
+	plain := httptest.NewServer(http.NotFoundHandler())
+	defer plain.Close()
+	proxy, err := url.Parse("https://" + plain.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proxied atomic.Int64
+	base := &http.Transport{Proxy: func(*http.Request) (*url.URL, error) {
+		if proxied.Add(1) == 1 {
+			return proxy, nil
+		}
+		return nil, nil // then straight to the server
+	}}
+	defer base.CloseIdleConnections()
+	rec := &recorder{}
+	p := retry(3)
+	p.Observer = rec
+	anyFailure := func(resp *http.Response, err error) bool { return err != nil || backoffhttp.Transient(resp, nil) }
+	c := &http.Client{Transport: &backoffhttp.Transport{Base: base, Policy: p, Classify: anyFailure}}
+
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, opaque{strings.NewReader("payload")})
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	resp.Body.Close()
+	errs, _ := rec.ended()
+	if op, ok := errors.AsType[*net.OpError](errs[0]); len(errs) != 2 || !ok || op.Op != "proxyconnect" || errs[1] != nil {
+		t.Fatalf("the attempts ended with %v; want a failed proxyconnect, then success", errs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !equal(got, []string{"payload"}) {
+		t.Errorf("the server got %q; want one \"payload\"", got)
+	}
 }
 
 // A response cut off anywhere (in its status line, a header, between
