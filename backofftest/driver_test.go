@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,6 +252,11 @@ func TestDriver_failures(t *testing.T) {
 		test: func(d *Driver) { waitPausing(t, d); d.Wait() },
 		want: []string{"Wait: the call is pausing and cannot finish unless the clock moves"},
 	}, {
+		name: "Pause, but the call has finished", timeout: long,
+		op: Fail[int](errBusy), policy: backoff.Policy{AttemptTimeout: time.Second},
+		test: func(d *Driver) { d.Wait(); d.Pause() },
+		want: []string{"Pause: the call finished", "finished at 0s after 1 attempts: backoff: error not retryable"},
+	}, {
 		name: "Wait, but the attempt hangs", timeout: 200 * ms,
 		op: Hang[int](), policy: policy,
 		test: func(d *Driver) { d.Wait() },
@@ -267,6 +273,78 @@ func TestDriver_failures(t *testing.T) {
 			wantFailure(t, errs, c.want...)
 		})
 	}
+}
+
+// A wait for the next call's step is not failed by the end of the call
+// before, while the function that made it may make another: here the
+// second call begins once the first has finished, and has a pause.
+func TestDriver_callsInTurnWithAGap(t *testing.T) {
+	errs := run(t, 5*time.Second, func(d *Driver) {
+		p := d.Policy(policy)
+		next := make(chan struct{})
+		d.Go(func() {
+			backoff.Do(context.Background(), p, NewOp(Succeed(1)).Call)
+			<-next
+			backoff.Do(context.Background(), p, NewOp(Fail[int](errBusy), Succeed(1)).Call)
+		})
+		waitFor(t, d, "the first call to finish", func() bool {
+			n := len(d.states)
+			return n > 0 && d.states[n-1].Phase == Finished
+		})
+		time.AfterFunc(20*ms, func() { close(next) }) // once Pause waits (if not, it still must)
+		if s := d.Pause(); s.At != 0 || s.Until != 100*ms || s.Attempt != 2 {
+			t.Errorf("pause %v; want the second call's, from 0 until 100ms", s)
+		}
+		if end := d.Wait(); end.At != 100*ms || end.Attempt != 2 {
+			t.Errorf("the second call %v; want finished at 100ms after 2 attempts", end)
+		}
+	})
+	wantNoFailure(t, errs)
+}
+
+// Wait returns only once the functions of Go have returned, not when the
+// call they made finishes.
+func TestDriver_waitForGo(t *testing.T) {
+	var returned atomic.Bool
+	errs := run(t, 5*time.Second, func(d *Driver) {
+		release := make(chan struct{})
+		d.Go(func() {
+			backoff.Do(context.Background(), d.Policy(policy), NewOp(Succeed(1)).Call)
+			<-release
+			returned.Store(true)
+		})
+		waitFor(t, d, "the call to finish", func() bool {
+			n := len(d.states)
+			return n > 0 && d.states[n-1].Phase == Finished
+		})
+		time.AfterFunc(20*ms, func() { close(release) }) // once Wait waits (if not, it still must)
+		d.Wait()
+		if !returned.Load() {
+			t.Errorf("Wait returned before the function of Go did")
+		}
+	})
+	wantNoFailure(t, errs)
+}
+
+// A pause that the call has left by itself, the clock having been moved
+// past it by hand, is not taken: Pause fails saying where the call went.
+func TestDriver_pauseLeft(t *testing.T) {
+	errs := run(t, time.Minute, func(d *Driver) {
+		p := backoff.Policy{AttemptTimeout: time.Second, Pause: 100 * ms, MaxTries: 2, RetryIf: backoff.AnyError}
+		d.Go(func() { backoff.Do(context.Background(), d.Policy(p), NewOp(Fail[int](errBusy), Hang[int]()).Call) })
+		waitPausing(t, d)
+		d.Clock().Advance(time.Second)
+		waitFor(t, d, "attempt 2 to start", func() bool {
+			n := len(d.states)
+			return n > 0 && d.states[n-1].Phase == Running && d.states[n-1].Attempt == 2
+		})
+		defer func() { // cut attempt 2, the last, so that the call ends
+			d.Clock().Advance(time.Hour)
+			waitFor(t, d, "the call to end", func() bool { return !d.busy && d.gos == 0 })
+		}()
+		d.Pause()
+	})
+	wantFailure(t, errs, "Pause: the call moved on from its pause by itself, to: attempt 2 running since 1s")
 }
 
 // A pause that the clock was moved past by hand is not taken.
