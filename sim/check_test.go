@@ -846,18 +846,18 @@ func TestCheck_exact(t *testing.T) {
 				{Rule: 6, Step: 1, At: 10 * msec, Msg: "the first attempt starts at 10ms; want 0s, with no pause before it"},
 			}},
 		{"the call ends at a pause's end",
-			`{"pause":"10ms","max_tries":2,"attempts":[{"outcome":"retryable"}]}`,
+			`{"pause":"10ms","max_tries":2,"attempts":[{"takes":"10ms","outcome":"retryable"}]}`,
 			func(t *testing.T, _ sim.Scenario, res *sim.Result) *sim.Result {
-				d := doctor(res) // steps: 0 start 1, 1 pause until 10ms, 2 start 2, 3 finish
-				end := &backoff.Error{Reason: backoff.ErrMaxTries, Last: sim.ErrRetryable, Attempts: 1, Elapsed: 10 * msec}
+				d := doctor(res) // steps: 0 start 1, 1 pause until 20ms, 2 start 2, 3 finish
+				end := &backoff.Error{Reason: backoff.ErrMaxTries, Last: sim.ErrRetryable, Attempts: 1, Elapsed: 20 * msec}
 				d.Steps = d.Steps[:3]
 				d.Steps[2].Action = backoff.Action{Kind: backoff.ActionFinish, Outcome: backoff.OutcomeNone, Err: end}
 				d.Err = end
 				return d
 			},
 			[]sim.Violation{
-				{Rule: 6, Step: 2, At: 10 * msec, Msg: "the pause is over: want start attempt 2, with no time limit; got finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 1, Elapsed 10ms"},
-				{Rule: 6, Step: 2, At: 10 * msec, Msg: "the call ends at 10ms, not when its last attempt ended (0s)"},
+				{Rule: 6, Step: 2, At: 20 * msec, Msg: "the pause is over: want start attempt 2, with no time limit; got finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 1, Elapsed 20ms"},
+				{Rule: 6, Step: 2, At: 20 * msec, Msg: "the call ends at 20ms, not when its last attempt ended (10ms)"},
 			}},
 		{"an event with another cause than the caller's",
 			`{"pause":"1s","cancel_at":"500ms","attempts":[{"takes":"100ms","outcome":"retryable"}]}`,
