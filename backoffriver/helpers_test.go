@@ -143,6 +143,14 @@ func (r riverTime) NowOrNil() *time.Time { n := r.c.Now(); return &n }
 // for, and fails with the last row it saw after waitFor.
 func waitJob(t *testing.T, c *river.Client[pgx], id int64, what string, done func(*rivertype.JobRow) bool) *rivertype.JobRow {
 	t.Helper()
+	return waitJobOr(t, c, id, what, done, nil)
+}
+
+// waitJobOr is waitJob that fails at once, with the reason wrong gives,
+// when wrong says the row went where the test does not wait for it to go
+// ("" if it did not).
+func waitJobOr(t *testing.T, c *river.Client[pgx], id int64, what string, done func(*rivertype.JobRow) bool, wrong func(*rivertype.JobRow) string) *rivertype.JobRow {
+	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	var job *rivertype.JobRow
 	for {
@@ -153,6 +161,11 @@ func waitJob(t *testing.T, c *river.Client[pgx], id int64, what string, done fun
 			job = j
 			if done(job) {
 				return job
+			}
+			if wrong != nil {
+				if why := wrong(job); why != "" {
+					t.Fatalf("job %d: waiting for %s, %s: %s", id, what, why, show(job))
+				}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -173,16 +186,4 @@ func show(j *rivertype.JobRow) string {
 	}
 	return fmt.Sprintf("state %s, attempt %d/%d, scheduled at %s, errors [%s], metadata %s",
 		j.State, j.Attempt, j.MaxAttempts, j.ScheduledAt.Format(time.RFC3339Nano), strings.Join(errs, ", "), j.Metadata)
-}
-
-// recv waits for a value on ch, failing with what after waitFor.
-func recv[V any](t *testing.T, ch <-chan V, what string) V {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitFor):
-		t.Fatalf("waited %v for %s", waitFor, what)
-		panic("unreachable")
-	}
 }

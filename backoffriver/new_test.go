@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/timebound/backoff"
 	"github.com/timebound/backoff/backoffriver"
 )
@@ -51,5 +52,38 @@ func TestMaxAttempts(t *testing.T) {
 		if got := backoffriver.MaxAttempts(backoff.Policy{MaxTries: tc.tries}); got != tc.want {
 			t.Errorf("MaxAttempts(MaxTries %d) = %d, want %d", tc.tries, got, tc.want)
 		}
+	}
+}
+
+// TestWorker_Timeout: River's own timeout of an attempt is a second past
+// the first of the policy's AttemptTimeout and Deadline (the Worker cuts
+// the attempt itself at the policy's limit), none without either, and
+// River's default for a job whose policy is refused (Work cancels it).
+func TestWorker_Timeout(t *testing.T) {
+	job := &river.Job[fakeArgs]{JobRow: &rivertype.JobRow{ID: 1}}
+	for _, tc := range []struct {
+		name string
+		p    backoff.Policy
+		want time.Duration
+	}{
+		{"AttemptTimeout", backoff.Policy{AttemptTimeout: 3 * time.Second}, 4 * time.Second},
+		{"Deadline", backoff.Policy{Deadline: 10 * time.Second}, 11 * time.Second},
+		{"both", backoff.Policy{AttemptTimeout: 3 * time.Second, Deadline: 10 * time.Second}, 4 * time.Second},
+		{"neither", backoff.Policy{MaxTries: 3}, -1},
+	} {
+		w, err := backoffriver.NewWorker(tc.p, noWork)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.Timeout(job); got != tc.want {
+			t.Errorf("%s: Timeout = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	w, err := backoffriver.NewWorkerFor(func(*river.Job[fakeArgs]) backoff.Policy { return backoff.Policy{MaxTries: -1} }, noWork)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Timeout(job); got != 0 {
+		t.Errorf("a refused policy: Timeout = %v, want 0 (River's default)", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,10 @@ type result struct {
 	err   error
 	hang  bool
 	panic any // panic with this, if not nil
+	// With hang: once the context is done, take late more on the fake
+	// clock, then return err if ignore, else the context's error.
+	late   time.Duration
+	ignore bool
 }
 
 // fake is one job under a policy on a fake clock that River reads too.
@@ -65,6 +70,11 @@ type fake struct {
 // newFake starts a client whose worker runs jobs under p (on the fake
 // clock) and inserts one job, with MaxAttempts(p).
 func newFake(t *testing.T, p backoff.Policy) *fake {
+	return newFakeWith(t, p, &river.InsertOpts{MaxAttempts: backoffriver.MaxAttempts(p)})
+}
+
+// newFakeWith is newFake, inserting the job with opts.
+func newFakeWith(t *testing.T, p backoff.Policy, opts *river.InsertOpts) *fake {
 	// The fake time is ten minutes behind the real one, so that River's own
 	// timeout of an attempt (real time) never comes before the policy's.
 	t0 := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
@@ -76,8 +86,12 @@ func newFake(t *testing.T, p backoff.Policy) *fake {
 		if d, ok := ctx.Deadline(); ok {
 			s.deadline = d.Sub(t0)
 		}
+		// The waits end when River cancels the attempt too (the test
+		// failed, and its client stops).
 		select {
 		case f.started <- s:
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-time.After(waitFor):
 			return errors.New("test: nobody took the start")
 		}
@@ -85,12 +99,20 @@ func newFake(t *testing.T, p backoff.Policy) *fake {
 		case r := <-f.results:
 			if r.hang {
 				<-ctx.Done()
+				if r.late > 0 {
+					f.clock.Advance(r.late)
+				}
+				if r.ignore {
+					return r.err
+				}
 				return ctx.Err()
 			}
 			if r.panic != nil {
 				panic(r.panic)
 			}
 			return r.err
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-time.After(waitFor):
 			return errors.New("test: no result came")
 		}
@@ -104,7 +126,7 @@ func newFake(t *testing.T, p backoff.Policy) *fake {
 	f.client = newClient(t, f.pool, f.schema, f.workers, riverTime{f.clock})
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	res, err := f.client.Insert(ctx, fakeArgs{}, &river.InsertOpts{MaxAttempts: backoffriver.MaxAttempts(p)})
+	res, err := f.client.Insert(ctx, fakeArgs{}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +138,7 @@ func newFake(t *testing.T, p backoff.Policy) *fake {
 // its context done at deadline (0: never), and has it do r.
 func (f *fake) attempt(n int, at, deadline time.Duration, r result) {
 	f.t.Helper()
-	s := recv(f.t, f.started, "attempt "+itoa(n)+" to start")
+	s := f.start(n)
 	// River keeps times to the microsecond: the job runs when the clock
 	// reaches its pause's end so cut (the worker counts the attempt from
 	// the end itself).
@@ -126,13 +148,71 @@ func (f *fake) attempt(n int, at, deadline time.Duration, r result) {
 	f.results <- r
 }
 
+// early reports whether an attempt has started (which the test then
+// leaves hanging, to end when it fails).
+func (f *fake) early() bool {
+	select {
+	case <-f.started:
+		return true
+	default:
+		return false
+	}
+}
+
+// settled reports whether the job waits for a time the clock has not
+// reached: River will not run it before the test moves the clock.
+func (f *fake) settled(j *rivertype.JobRow) bool {
+	waiting := j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable || j.State == rivertype.JobStateScheduled
+	return waiting && j.ScheduledAt.After(f.clock.Now())
+}
+
+// start waits for attempt n to start, and fails at once if the job ends
+// instead.
+func (f *fake) start(n int) started {
+	f.t.Helper()
+	what := "attempt " + itoa(n) + " to start"
+	timeout := time.After(waitFor)
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case s := <-f.started:
+			return s
+		case <-poll.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			job, err := f.client.JobGet(ctx, f.id)
+			cancel()
+			switch {
+			case err != nil:
+			case job.FinalizedAt != nil:
+				f.t.Fatalf("waiting for %s, the job ended: %s", what, show(job))
+			case f.settled(job):
+				f.t.Fatalf("waiting for %s, the job is scheduled at t0+%v: %s", what, job.ScheduledAt.Sub(f.t0), show(job))
+			}
+		case <-timeout:
+			f.t.Fatalf("waited %v for %s", waitFor, what)
+		}
+	}
+}
+
 // retryAt waits for River to schedule the job's next attempt, checks it is
-// scheduled at at, and moves the clock there.
+// scheduled at at, and moves the clock there. It fails at once if the job
+// ends instead, or is scheduled at another time.
 func (f *fake) retryAt(at time.Duration) {
 	f.t.Helper()
 	want := f.t0.Add(at).Truncate(time.Microsecond)
-	job := waitJob(f.t, f.client, f.id, "a retry scheduled at t0+"+at.String(), func(j *rivertype.JobRow) bool {
+	job := waitJobOr(f.t, f.client, f.id, "a retry scheduled at t0+"+at.String(), func(j *rivertype.JobRow) bool {
 		return (j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable) && j.ScheduledAt.Equal(want)
+	}, func(j *rivertype.JobRow) string {
+		switch {
+		case f.early():
+			return "an attempt started"
+		case j.FinalizedAt != nil:
+			return "the job ended"
+		case f.settled(j):
+			return "the job is scheduled at t0+" + j.ScheduledAt.Sub(f.t0).String()
+		}
+		return ""
 	})
 	f.clock.Advance(job.ScheduledAt.Sub(f.clock.Now()))
 }
@@ -153,7 +233,16 @@ func (f *fake) advance(at time.Duration) {
 // that contains text ("" for none), and returns it.
 func (f *fake) end(state rivertype.JobState, at time.Duration, text string) *rivertype.JobRow {
 	f.t.Helper()
-	job := waitJob(f.t, f.client, f.id, "the job to end", func(j *rivertype.JobRow) bool { return j.FinalizedAt != nil })
+	job := waitJobOr(f.t, f.client, f.id, "the job to end", func(j *rivertype.JobRow) bool { return j.FinalizedAt != nil },
+		func(j *rivertype.JobRow) string {
+			switch {
+			case f.early():
+				return "an attempt started"
+			case f.settled(j):
+				return "the job is scheduled to run again at t0+" + j.ScheduledAt.Sub(f.t0).String()
+			}
+			return ""
+		})
 	if job.State != state || !job.FinalizedAt.Equal(f.t0.Add(at).Truncate(time.Microsecond)) {
 		f.t.Fatalf("job ended %s at t0+%v, want %s at t0+%v (%s)", job.State, job.FinalizedAt.Sub(f.t0), state, at, show(job))
 	}
@@ -526,4 +615,58 @@ func TestWorker_panic(t *testing.T) {
 	if got := job.Errors[0].Error; got != "backoffriver: the work panicked: boom" {
 		t.Errorf("attempt 1's error: %q, want the panic's", got)
 	}
+}
+
+// TestWorker_maxTriesBeforeRiversLast: a job inserted with more
+// MaxAttempts than the policy's MaxTries is cancelled when its call runs
+// out of tries, not left to River, which would run it again.
+func TestWorker_maxTriesBeforeRiversLast(t *testing.T) {
+	t.Parallel()
+	p := backoff.Policy{Pause: time.Second, MaxTries: 2, RetryIf: backoff.AnyError}
+	f := newFakeWith(t, p, &river.InsertOpts{MaxAttempts: 5})
+	f.attempt(1, 0, 0, result{err: errBusy})
+	f.retryAt(time.Second)
+	f.attempt(2, time.Second, 0, result{err: errBusy})
+	f.end(rivertype.JobStateCancelled, time.Second, "backoff: max tries reached after 2 attempts in 1s: busy")
+}
+
+// TestWorker_retriedByHandJitter: a job retried by hand after its call
+// ended is a new call, whose attempts go on drawing the job's numbers
+// where River's attempts are: its first attempt (River's second) draws
+// the job's second number.
+func TestWorker_retriedByHandJitter(t *testing.T) {
+	t.Parallel()
+	p := backoff.Policy{Pause: time.Second, Jitter: backoff.FullJitter, MaxTries: 5, RetryIf: backoff.On(errBusy)}
+	f := newFake(t, p)
+	f.attempt(1, 0, 0, result{err: errPermanent})
+	f.end(rivertype.JobStateCancelled, 0, "backoff: error not retryable after 1 attempt in 0s: permanent")
+
+	f.clock.Advance(time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if _, err := f.client.JobRetry(ctx, f.id); err != nil {
+		t.Fatal(err)
+	}
+	f.attempt(2, time.Minute, 0, result{err: errBusy})
+	numbers := rand.NewPCG(uint64(f.id), sim.SeedStream)
+	numbers.Uint64()                                       // River's attempt 1, of the call before
+	pause := p.PauseAfter(1, 0, numbers.Uint64(), errBusy) // River's attempt 2, the new call's first
+	f.retryAt(time.Minute + pause)
+	f.attempt(3, time.Minute+pause, 0, result{})
+	f.end(rivertype.JobStateCompleted, time.Minute+pause, "")
+}
+
+// TestWorker_workSnoozes: the work's own river.JobSnooze goes to River as
+// it is, and is no attempt for the core: River runs the job again after
+// the snooze, as the same attempt, and the call goes on from there.
+func TestWorker_workSnoozes(t *testing.T) {
+	t.Parallel()
+	p := backoff.Policy{Pause: time.Second, MaxTries: 3, RetryIf: backoff.AnyError}
+	f := newFake(t, p)
+	f.attempt(1, 0, 0, result{err: river.JobSnooze(time.Second)})
+	f.retryAt(time.Second)
+	f.attempt(1, time.Second, 0, result{err: errBusy}) // River's attempt 1 again
+	f.retryAt(2 * time.Second)
+	f.attempt(2, 2*time.Second, 0, result{})
+	f.end(rivertype.JobStateCompleted, 2*time.Second, "")
 }
