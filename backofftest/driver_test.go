@@ -229,7 +229,8 @@ func TestDriver_failures(t *testing.T) {
 		name: "Pause, but the attempt hangs", timeout: 200 * ms,
 		op: Hang[int](), policy: policy,
 		test: func(d *Driver) { d.Pause() },
-		want: []string{"Pause: no sign of a pause after 200ms", "the call: attempt 1 running since 0s, cut at 1s (backoff: attempt timed out); the clock at 0s"},
+		want: []string{"Pause: no sign of a pause after 200ms", "the call: attempt 1 running since 0s, cut at 1s (backoff: attempt timed out); the clock at 0s",
+			"(an attempt that waits for its context ends only at its cut: Cut moves the clock there)"},
 	}, {
 		name: "Cut, but the attempt has no time limit", timeout: long,
 		op: Hang[int](), policy: backoff.Policy{MaxTries: 2},
@@ -260,7 +261,7 @@ func TestDriver_failures(t *testing.T) {
 		name: "Wait, but the attempt hangs", timeout: 200 * ms,
 		op: Hang[int](), policy: policy,
 		test: func(d *Driver) { d.Wait() },
-		want: []string{"Wait: no sign of the end of the call after 200ms", "attempt 1 running since 0s"},
+		want: []string{"Wait: no sign of the end of the call after 200ms", "attempt 1 running since 0s", "Cut moves the clock there"},
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			errs := run(t, c.timeout, func(d *Driver) {

@@ -2,19 +2,24 @@
 // small change at a time (a mutant), runs the tests that should notice,
 // and reports which mutants they caught, and the score of each area.
 //
-//	go run ./internal/mutants               # every mutant in mutants.txt
-//	go run ./internal/mutants -area sim     # one area
-//	go run ./internal/mutants -name 'MaxTries'  # the mutants whose name matches
-//	go run ./internal/mutants -jobs 2       # two mutants at a time
-//	go run ./internal/mutants -list         # list them, run nothing
+//	go run ./internal/mutants                  # every mutant in mutants.txt
+//	go run ./internal/mutants -area oracle     # one area
+//	go run ./internal/mutants -name 'MaxTries' # those whose name matches
+//	go run ./internal/mutants -jobs 1          # one at a time (default 2)
+//	go run ./internal/mutants -list            # list them, run nothing
 //
 // Each mutant replaces one piece of text in one file, which must occur
 // exactly once there, through go test -overlay: no file is changed. Its
-// tests run with -short -failfast and a timeout of their own. A mutant
-// whose tests pass survived: the run fails, and says which. A mutant marked
-// equivalent (it cannot change what the code does) is listed with its
-// reason and not run; it counts in no score. The check passes when every
-// other mutant is caught (so every area scores 100%; the floor the project
+// tests run with -short -failfast and a timeout of their own, two mutants
+// at a time by default (a mutant's tests often wait, on timers or on a
+// database, and go test builds in parallel itself). A mutant whose tests
+// pass survived: the run fails (exit status 1), and says which. A mutant
+// marked equivalent (it cannot change what the code does) is listed with
+// its reason and not run; it counts in no score. A mutant whose text does
+// not occur exactly once stops the check before any runs; one that does
+// not build, or whose command runs no test, is reported as an ERROR, and
+// the run fails (exit status 2). The check passes when every other
+// mutant is caught (so every area scores 100%; the floor the project
 // holds to is 90% in each area, and a survivor is a missing test).
 //
 // The table is mutants.txt, next to this file: one mutant a line,
@@ -31,15 +36,20 @@
 // tests that matter, which keeps the whole check fast, or a -timeout of
 // the mutant's own (they follow the runner's flags, so they win):
 //
-//	./sim -run ^TestCheck_
+//	./sim -run ^TestCheck_exact$
 //
 // A module of its own, or tests that need something around them, take the
 // form "DIR: COMMAND": the command runs in DIR (from the repository's
 // root), and contains the words "go test", after which the runner puts its
 // own flags. backoffriver's tests, which need a PostgreSQL server, run so
-// under the script that starts one for them:
+// under the script that starts one for each mutant (and installs
+// PostgreSQL if it is missing):
 //
-//	backoffriver: bash postgres.sh go test -run ^TestWorker_pauses$ .
+//	backoffriver: bash postgres.sh go test -run ^TestWorker_budget$ .
+//
+// Before the mutants run, each command around tests runs once alone
+// around the command true, so that it can set up what it needs (postgres.sh
+// installs PostgreSQL if it is missing) before mutants run at a time.
 //
 // A run whose output shows no test failing, and no test binary either
 // failing or passing (the command failed before any test ran: a server
@@ -78,7 +88,7 @@ func main() {
 	name := flag.String("name", "", "run only the mutants whose name matches this regular expression")
 	list := flag.Bool("list", false, "list the mutants; run none")
 	timeout := flag.Duration("timeout", 90*time.Second, "the most a mutant's tests may take (go test -timeout; a -timeout in its tests wins)")
-	jobs := flag.Int("jobs", 1, "how many mutants to run at a time")
+	jobs := flag.Int("jobs", 2, "how many mutants to run at a time")
 	flag.Parse()
 	root, err := repoRoot()
 	if err != nil {
@@ -116,6 +126,24 @@ func main() {
 		}
 		if _, err := apply(root, m); err != nil {
 			fail(fmt.Errorf("mutants.txt:%d (%s): %w", m.line, m.name, err))
+		}
+	}
+	// Each command around tests runs once alone first, around true, so
+	// that it sets up what it needs before mutants run at a time.
+	ready := map[string]bool{}
+	for _, m := range ms {
+		if len(m.wrapper) == 0 || m.equivalent != "" {
+			continue
+		}
+		key := m.dir + "\x00" + strings.Join(m.wrapper, "\x00")
+		if ready[key] {
+			continue
+		}
+		ready[key] = true
+		cmd := exec.Command(m.wrapper[0], append(slices.Clone(m.wrapper[1:]), "true")...)
+		cmd.Dir = filepath.Join(root, m.dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fail(fmt.Errorf("mutants: setting up %s in %s: %v\n%s", strings.Join(m.wrapper, " "), m.dir, err, out))
 		}
 	}
 	work, err := os.MkdirTemp("", "mutants")
