@@ -30,8 +30,8 @@ func TestWorker_lostFirstAttempt(t *testing.T) {
 	// Inserted to run in an hour: no worker runs it before the test has
 	// made its first attempt a lost one.
 	f := newFakeWith(t, p, &river.InsertOpts{MaxAttempts: backoffriver.MaxAttempts(p), ScheduledAt: time.Now().Add(time.Hour)})
-	f.clock.Advance(6 * time.Second)
 	lose(t, f, 1, 5*time.Second)
+	f.clock.Advance(6 * time.Second)
 	f.attempt(2, 6*time.Second, 15*time.Second, result{})
 	job := f.end(rivertype.JobStateCompleted, 6*time.Second, "")
 	want := `0s began -> start 1 until 10s
@@ -55,21 +55,22 @@ func TestWorker_lostAttemptGivesUp(t *testing.T) {
 	waitJob(t, f.client, f.id, "a retry to be scheduled", func(j *rivertype.JobRow) bool {
 		return j.State == rivertype.JobStateAvailable || j.State == rivertype.JobStateRetryable
 	})
-	f.clock.Advance(5 * time.Second)
 	lose(t, f, 2, 5*time.Second)
+	f.clock.Advance(5 * time.Second)
 	f.end(rivertype.JobStateCancelled, 5*time.Second, "backoff: gave up after 2 attempts in 5s: "+backoffriver.ErrAttemptLost.Error())
 }
 
 // lose makes attempt n of f's job one that River counted and failed at
 // at (since t0), as its rescuer does for a worker that died, and makes
-// the job available now.
+// the job available then. The clock must not have reached the job's
+// scheduled time yet: River would run it before this.
 func lose(t *testing.T, f *fake, n int, at time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	rescued := fmt.Sprintf(`{"at": %q, "attempt": %d, "error": "Stuck job rescued by JobRescuer"}`, f.t0.Add(at).Format(time.RFC3339Nano), n)
 	if _, err := f.pool.Exec(ctx, `UPDATE river_job SET state = 'available', attempt = $1, errors = coalesce(errors, '{}') || $2::jsonb, scheduled_at = $3 WHERE id = $4`,
-		n, rescued, f.clock.Now(), f.id); err != nil {
+		n, rescued, f.t0.Add(at), f.id); err != nil {
 		t.Fatal(err)
 	}
 }
