@@ -292,7 +292,7 @@ func TestDriver_callsInTurnWithAGap(t *testing.T) {
 			n := len(d.states)
 			return n > 0 && d.states[n-1].Phase == Finished
 		})
-		time.AfterFunc(20*ms, func() { close(next) }) // once Pause waits (if not, it still must)
+		time.AfterFunc(100*ms, func() { close(next) }) // once Pause waits (if not, it still must)
 		if s := d.Pause(); s.At != 0 || s.Until != 100*ms || s.Attempt != 2 {
 			t.Errorf("pause %v; want the second call's, from 0 until 100ms", s)
 		}
@@ -318,7 +318,7 @@ func TestDriver_waitForGo(t *testing.T) {
 			n := len(d.states)
 			return n > 0 && d.states[n-1].Phase == Finished
 		})
-		time.AfterFunc(20*ms, func() { close(release) }) // once Wait waits (if not, it still must)
+		time.AfterFunc(100*ms, func() { close(release) }) // once Wait waits (if not, it still must)
 		d.Wait()
 		if !returned.Load() {
 			t.Errorf("Wait returned before the function of Go did")
