@@ -150,7 +150,11 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	defer os.RemoveAll(work)
+	// Removed at every exit: os.Exit runs no deferred call.
+	exit := func(code int) {
+		os.RemoveAll(work)
+		os.Exit(code)
+	}
 
 	// The mutants run jobs at a time, each in a go test of its own; their
 	// results are told in the table's order.
@@ -220,11 +224,12 @@ func main() {
 	}
 	if broken > 0 {
 		fmt.Printf("\n%d mutants could not be run (see ERROR above)\n", broken)
-		os.Exit(2)
+		exit(2)
 	}
 	if survived > 0 {
-		os.Exit(1)
+		exit(1)
 	}
+	exit(0)
 }
 
 func fail(err error) {
