@@ -822,7 +822,7 @@ func TestCheck_exact(t *testing.T) {
 			[]sim.Violation{
 				{Rule: 4, Step: 0, At: 0, Msg: "attempt 1 starts at 0s, so its context is done at 100ms by the deadline; got never (no time limit)"},
 				{Rule: 5, Step: 1, At: 50 * msec, Msg: "attempt 1 failed with sim.ErrRetryable, which is retried; a pause of 50ms would end at 100ms, at or after the deadline 100ms, so the call ends at once: want finish, returning Reason ErrDeadline, Last sim.ErrRetryable, Attempts 1, Elapsed 50ms (outcome failed); got pause until 100ms, then attempt 2 (outcome failed)"},
-				{Rule: 4, Step: 2, At: 100 * msec, Msg: "attempt 2 starts at 100ms, so its context is done at 100ms by the deadline; got never (no time limit)"},
+				{Rule: 4, Step: 2, At: 100 * msec, Msg: "the pause's timer fired late, at 100ms, at or after the deadline 100ms, so the call ends there: want finish, returning Reason ErrDeadline, Last sim.ErrRetryable, Attempts 1, Elapsed 100ms; got start attempt 2, with no time limit"},
 				{Rule: 4, Step: 2, At: 100 * msec, Msg: "attempt 2 starts at 100ms, at or after the deadline 100ms"},
 				{Rule: 3, Step: 3, At: 150 * msec, Msg: "attempt 2 (script: retryable after 50ms) started at 100ms; its cut at 100ms ends its context, and it returns at once: want attempt 2 returning context.DeadlineExceeded at 100ms; got attempt 2 returning sim.ErrRetryable at 150ms"},
 				{Rule: 4, Step: 3, At: 150 * msec, Msg: "attempt 2 was cut off by the deadline, so the call ends with ErrDeadline, keeping Last: want finish, returning Reason ErrDeadline, Last sim.ErrRetryable, Attempts 2, Elapsed 150ms (outcome cut); got finish, returning Reason ErrMaxTries, Last sim.ErrRetryable, Attempts 2, Elapsed 150ms (outcome failed)"},
