@@ -45,10 +45,10 @@ const riverMargin = time.Second
 // Make one with NewWorker or NewWorkerFor (the zero Worker has no policy
 // and no work), and register it with river.AddWorker. It is safe for
 // concurrent use, as River uses it. It costs, per attempt, the replay of
-// the job's earlier attempts through a new backoff.Execution (about 1 µs
-// before a first attempt, 7 µs after 10 attempts, 25 µs after 100:
-// BenchmarkReplay) and about 90 bytes of record per attempt in the job's
-// metadata.
+// the job's earlier attempts through a new backoff.Execution (about 0.3 µs
+// before a second attempt, 3 µs after 10 attempts, 13 µs after 100 on two
+// cores of an AMD EPYC: BenchmarkReplay, in BENCHMARKS.md) and about 90
+// bytes of record per attempt in the job's metadata.
 type Worker[T river.JobArgs] struct {
 	river.WorkerDefaults[T] // Middleware
 

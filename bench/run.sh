@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of issue 6 and prints their tables (see BENCHMARKS.md):
+# Runs the benchmarks that BENCHMARKS.md reports and prints their tables:
 #   1. the comparison with the peers (this module),
 #   2. the library's own benchmarks (the root package; BenchmarkSim on one
 #      core, -cpu 1),
